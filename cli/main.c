@@ -1,0 +1,42 @@
+/* The `ingot` command: dispatches to one subcommand per file (cli/cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    /* Keep sorted by workflow, one line per subcommand. */
+    {"show", "describe a model: architecture, size, types, tokenizer", cmd_show},
+    {"eval", "evaluate token ids and write logits (parity/debugging)", cmd_eval},
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "ingot %s — run language models on your own machine\n\n"
+            "usage: ingot <command> [options]\n\n"
+            "commands:\n",
+            ingot_version());
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun `ingot <command> --help` for the options of one command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("ingot %s\n", ingot_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "ingot: unknown command '%s' (run `ingot --help` for the list)\n", name);
+    return 2;
+}

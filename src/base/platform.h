@@ -1,0 +1,27 @@
+/* Platform facts: OS, architecture, CPU model and features, cores, RAM,
+ * and the resident-set peak of this process. */
+#ifndef INGOT_BASE_PLATFORM_H
+#define INGOT_BASE_PLATFORM_H
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ingot_cpu_features {
+    bool avx, avx2, fma, f16c, avx512f, avx512bw, avx512vnni, avxvnni; /* x86 */
+    bool neon, dotprod, fp16, i8mm;                                     /* arm64 */
+} ingot_cpu_features;
+
+/* Detected once, then constant. */
+const ingot_cpu_features *ingot_cpu(void);
+int ingot_cpu_count(void);          /* online cores */
+uint64_t ingot_ram_total(void);     /* bytes */
+uint64_t ingot_ram_available(void); /* bytes */
+const char *ingot_os_name(void);    /* "linux", "macos", ... */
+const char *ingot_arch_name(void);  /* "x86_64", "arm64", ... */
+bool ingot_is_apple_silicon(void);
+/* CPU model string (e.g. "AMD EPYC 7B13"), or "unknown". */
+const char *ingot_cpu_model(void);
+/* Peak resident set size of this process, bytes. */
+uint64_t ingot_peak_rss(void);
+/* Monotonic clock, milliseconds. */
+double ingot_time_ms(void);
+#endif

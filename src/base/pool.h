@@ -1,0 +1,25 @@
+/* A persistent thread pool. ingot_pool_run runs one task on every thread
+ * (the caller is thread 0) and returns when all are done; kernels split
+ * their work by (ith, nth), so their results never depend on scheduling. */
+#ifndef INGOT_BASE_POOL_H
+#define INGOT_BASE_POOL_H
+
+typedef struct ingot_pool ingot_pool;
+typedef void (*ingot_task_fn)(void *arg, int ith, int nth);
+
+/* n_threads counts the caller; 1 makes a pool that runs tasks inline.
+ * Returns NULL on failure (out of memory or threads). */
+ingot_pool *ingot_pool_new(int n_threads);
+void ingot_pool_free(ingot_pool *pool);
+int ingot_pool_size(const ingot_pool *pool);
+/* Runs fn(arg, ith, nth) for ith in [0, nth). Not reentrant: one caller at
+ * a time per pool. */
+void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg);
+
+/* Splits [0, n) into nth near-equal ranges; range ith is [*lo, *hi). */
+static inline void ingot_split(long long n, int ith, int nth, long long *lo, long long *hi) {
+    long long per = n / nth, rem = n % nth;
+    *lo = ith * per + (ith < rem ? ith : rem);
+    *hi = *lo + per + (ith < rem ? 1 : 0);
+}
+#endif
