@@ -128,6 +128,18 @@ int32_t ingot_context_n_ctx(const ingot_context *ctx);
 ingot_status ingot_context_truncate(ingot_context *ctx, int32_t n_keep);
 const ingot_model *ingot_context_model(const ingot_context *ctx);
 
+/* ----------------------------------------------------------- tokenizer -- */
+/* (section owned by src/tokenizer/) */
+
+/* ---------------------------------------------------------------- chat -- */
+/* (section owned by src/chat/) */
+
+/* ------------------------------------------------------------ generate -- */
+/* (section owned by src/generate/) */
+
+/* ----------------------------------------------------------------- hub -- */
+/* (section owned by src/hub/) */
+
 #ifdef __cplusplus
 }
 #endif
