@@ -42,12 +42,18 @@ const char *ingot_gguf_path(const ingot_gguf *g);
 uint32_t ingot_gguf_version(const ingot_gguf *g);
 uint64_t ingot_gguf_file_size(const ingot_gguf *g);
 size_t ingot_gguf_alignment(const ingot_gguf *g);
+/* File offset of the tensor data section (tensor offsets are relative to it). */
+uint64_t ingot_gguf_data_offset(const ingot_gguf *g);
 
 /* Metadata. Keys are looked up by exact name; index -1 = absent. */
 int64_t ingot_gguf_n_kv(const ingot_gguf *g);
 int64_t ingot_gguf_find_key(const ingot_gguf *g, const char *key);
 const char *ingot_gguf_key(const ingot_gguf *g, int64_t kid);
+/* Value type of a key (or of an arr_sub id); (ingot_gguf_vtype)-1 if kid is invalid. */
 ingot_gguf_vtype ingot_gguf_kv_type(const ingot_gguf *g, int64_t kid);
+/* The value's exact GGUF encoding (type id + payload) inside the file, for
+ * copying; NULL if kid is not a key. */
+const void *ingot_gguf_kv_raw(const ingot_gguf *g, int64_t kid, size_t *len);
 
 /* Typed getters: return false when the key is absent or of an incompatible
  * type (any integer type converts to another if the value fits; float32
@@ -55,13 +61,16 @@ ingot_gguf_vtype ingot_gguf_kv_type(const ingot_gguf *g, int64_t kid);
 bool ingot_gguf_get_u32(const ingot_gguf *g, const char *key, uint32_t *out);
 bool ingot_gguf_get_i32(const ingot_gguf *g, const char *key, int32_t *out);
 bool ingot_gguf_get_u64(const ingot_gguf *g, const char *key, uint64_t *out);
+bool ingot_gguf_get_i64(const ingot_gguf *g, const char *key, int64_t *out);
 bool ingot_gguf_get_f32(const ingot_gguf *g, const char *key, float *out);
+bool ingot_gguf_get_f64(const ingot_gguf *g, const char *key, double *out);
 bool ingot_gguf_get_bool(const ingot_gguf *g, const char *key, bool *out);
 /* String value, NUL-terminated, owned by g (may contain no NUL inside). */
 const char *ingot_gguf_get_str(const ingot_gguf *g, const char *key);
 
-/* Arrays (by key id). Element type; count; raw little-endian element data
- * for numeric/bool elements (NULL for strings/arrays); i-th string. */
+/* Arrays (by key id). Element type ((ingot_gguf_vtype)-1 if kid is not an
+ * array); count (0 if not an array); raw little-endian element data for
+ * numeric/bool elements (NULL for strings/arrays); i-th string. */
 ingot_gguf_vtype ingot_gguf_arr_type(const ingot_gguf *g, int64_t kid);
 uint64_t ingot_gguf_arr_n(const ingot_gguf *g, int64_t kid);
 const void *ingot_gguf_arr_data(const ingot_gguf *g, int64_t kid);
@@ -89,6 +98,10 @@ ingot_status ingot_gguf_writer_set_i32(ingot_gguf_writer *w, const char *key, in
 ingot_status ingot_gguf_writer_set_u64(ingot_gguf_writer *w, const char *key, uint64_t v);
 ingot_status ingot_gguf_writer_set_f32(ingot_gguf_writer *w, const char *key, float v);
 ingot_status ingot_gguf_writer_set_bool(ingot_gguf_writer *w, const char *key, bool v);
+/* Any scalar type t (not STRING/ARRAY); v points to a value of the matching
+ * C type (uint8_t, int16_t, float, double, bool, ...). */
+ingot_status ingot_gguf_writer_set_scalar(ingot_gguf_writer *w, const char *key, ingot_gguf_vtype t,
+                                          const void *v);
 ingot_status ingot_gguf_writer_set_str(ingot_gguf_writer *w, const char *key, const char *v);
 /* Numeric/bool array of n elements of type t, copied from data. */
 ingot_status ingot_gguf_writer_set_arr(ingot_gguf_writer *w, const char *key, ingot_gguf_vtype t,
