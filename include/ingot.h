@@ -128,6 +128,14 @@ int32_t ingot_context_n_ctx(const ingot_context *ctx);
 ingot_status ingot_context_truncate(ingot_context *ctx, int32_t n_keep);
 const ingot_model *ingot_context_model(const ingot_context *ctx);
 
+/* The model's chat template (GGUF tokenizer.chat_template), or NULL. Lives
+ * as long as the model. */
+const char *ingot_model_chat_template(const ingot_model *model);
+/* The model's tokenizer (from its GGUF vocabulary), or NULL if it has none.
+ * Lives as long as the model. */
+struct ingot_tokenizer;
+const struct ingot_tokenizer *ingot_model_tokenizer(const ingot_model *model);
+
 /* ----------------------------------------------------------- tokenizer -- */
 /* (section owned by src/tokenizer/) */
 
@@ -135,10 +143,306 @@ const ingot_model *ingot_context_model(const ingot_context *ctx);
 /* (section owned by src/chat/) */
 
 /* ------------------------------------------------------------ generate -- */
-/* (section owned by src/generate/) */
+/* (section owned by src/generate/; see docs/GENERATION.md) */
+
+/* --- sampling ---
+ * One row of logits becomes one token through this chain, in this order
+ * (llama.cpp's): logit bias; repeat, presence and frequency penalties over
+ * the last repeat_last_n accepted tokens (the prompt counts); top-k; top-p;
+ * min-p; temperature; then a draw from what is left with the sampler's own
+ * PRNG (xoshiro256**), so one seed gives the same tokens on every machine
+ * and at every thread count. temperature <= 0 is plain greedy decoding: the
+ * argmax of the logits plus logit bias, with no penalties and no draw (ties
+ * go to the lowest id). */
+#define INGOT_SEED_RANDOM UINT64_MAX /* seed from the clock */
+
+typedef struct ingot_logit_bias {
+    int32_t token;
+    float bias; /* added to the logit; -INFINITY bans the token */
+} ingot_logit_bias;
+
+typedef struct ingot_sampler_params {
+    float temperature;       /* 0.7; <= 0: greedy */
+    int32_t top_k;           /* 40; <= 0: off */
+    float top_p;             /* 0.9; in [0, 1], 1: off */
+    float min_p;             /* 0 (off); keeps p >= min_p * p_max, in [0, 1] */
+    float repeat_penalty;    /* 1.1; 1: off; divides positive logits and
+                                multiplies negative ones, once per seen token */
+    int32_t repeat_last_n;   /* 64; window of all three penalties; 0: off; -1: all */
+    float presence_penalty;  /* 0; subtracted once from every seen token */
+    float frequency_penalty; /* 0; subtracted once per occurrence */
+    uint64_t seed;           /* INGOT_SEED_RANDOM (default): from the clock */
+    const ingot_logit_bias *logit_bias; /* n_logit_bias entries, copied */
+    int32_t n_logit_bias;
+} ingot_sampler_params;
+ingot_sampler_params ingot_sampler_default_params(void);
+
+typedef struct ingot_sampler ingot_sampler;
+/* Fails with INGOT_E_RANGE on a parameter out of range (NaN temperature,
+ * top_p outside [0,1], repeat_penalty <= 0, a biased token outside the
+ * vocabulary...). */
+ingot_status ingot_sampler_new(const ingot_sampler_params *params, int32_t n_vocab,
+                               ingot_sampler **out, ingot_error *err);
+void ingot_sampler_free(ingot_sampler *s);
+/* Chooses the next token from one row of n_vocab logits (left unchanged).
+ * Always returns an id in [0, n_vocab). Does not record it: call accept. */
+int32_t ingot_sampler_sample(ingot_sampler *s, const float *logits);
+/* Adds a token to the penalty history (prompt tokens, then sampled ones). */
+void ingot_sampler_accept(ingot_sampler *s, int32_t token);
+/* Forgets the history and restarts the PRNG from the seed. */
+void ingot_sampler_reset(ingot_sampler *s);
+/* The seed in use (the drawn one when INGOT_SEED_RANDOM was asked for). */
+uint64_t ingot_sampler_seed(const ingot_sampler *s);
+
+/* --- one generation request ---
+ * The request is backend-neutral: a local session runs it here, a remote
+ * backend can send the same fields to an OpenAI or Ollama server. */
+typedef struct ingot_message {
+    const char *role;    /* "system", "user", "assistant", ... */
+    const char *content;
+} ingot_message;
+
+typedef struct ingot_generate_params {
+    /* Input: either a list of messages (a conversation, sent whole on
+     * every turn) or, when n_messages is 0, one prompt text that is treated
+     * as a single user message. */
+    const char *prompt;
+    const ingot_message *messages;
+    int32_t n_messages;
+    /* A system message put before the messages (NULL: none; ignored when
+     * messages already start with a "system" one). */
+    const char *system;
+    /* true: no chat template; the prompt (or the messages' contents joined
+     * with "\n") is tokenized as is, with the model's BOS. */
+    bool raw;
+    ingot_sampler_params sampling;
+    const char *const *stop; /* n_stop stop strings: generation ends before */
+    int32_t n_stop;          /* the first one and it is never emitted */
+    int32_t max_tokens;      /* 512; 0: only process the prompt; -1: no limit */
+} ingot_generate_params;
+ingot_generate_params ingot_generate_default_params(void);
+
+/* Why a generation ended. */
+typedef enum ingot_finish_reason {
+    INGOT_FINISH_NONE = 0,  /* did not start (an error before the first token) */
+    INGOT_FINISH_STOP,      /* an end-of-generation token or a stop string */
+    INGOT_FINISH_LENGTH,    /* max_tokens reached */
+    INGOT_FINISH_CONTEXT,   /* the context window filled up (INGOT_E_CONTEXT_FULL) */
+    INGOT_FINISH_CANCELLED, /* the callback returned false (INGOT_E_CANCELLED) */
+    INGOT_FINISH_ERROR      /* any other failure mid-way */
+} ingot_finish_reason;
+/* "stop", "length", "context_full", "cancelled", "error" or "none". */
+const char *ingot_finish_reason_str(ingot_finish_reason r);
+
+/* Filled on every generation, also a failed or cancelled one. */
+typedef struct ingot_metrics {
+    int32_t prompt_tokens;    /* tokens of the whole rendered prompt */
+    int32_t reused_tokens;    /* of those, found in the KV cache (not re-run) */
+    int32_t generated_tokens; /* sampled tokens, the end-of-generation one excluded */
+    double load_ms;           /* model + context load; first generation of a session only */
+    double ttft_ms;           /* from the call to the first sampled token */
+    double prompt_tps;        /* (prompt_tokens - reused_tokens) per second of prefill */
+    double gen_tps;           /* tokens after the first, per second after the first */
+    double total_ms;          /* the whole call */
+    double peak_rss_mb;       /* peak resident memory of the process so far */
+    ingot_finish_reason finish;
+} ingot_metrics;
+
+/* Receives the generated text in pieces: valid, complete UTF-8 (an invalid
+ * byte becomes U+FFFD), never part of a stop string. Return false to stop:
+ * the generation then ends with INGOT_E_CANCELLED, the text so far kept. */
+typedef bool (*ingot_piece_fn)(const char *piece, size_t len, void *user);
+
+/* --- sessions ---
+ * A session is one conversation on one model: a context (KV cache) that
+ * outlives generations. Each generation renders the whole request to
+ * tokens, keeps the longest common prefix with what the cache holds,
+ * evaluates only the rest, then samples one token per step. */
+typedef struct ingot_session ingot_session;
+
+typedef struct ingot_session_params {
+    ingot_context_params context;
+    /* Jinja chat template used instead of the model's own
+     * (tokenizer.chat_template); NULL: the model's. Copied. */
+    const char *chat_template;
+} ingot_session_params;
+ingot_session_params ingot_session_default_params(void);
+
+/* A session on a model the caller owns (and frees after the session). */
+ingot_status ingot_session_new(ingot_model *model, const ingot_session_params *params,
+                               ingot_session **out, ingot_error *err);
+/* Loads the model at path and owns it; the load time is reported in the
+ * first generation's metrics. */
+ingot_status ingot_session_open(const char *model_path, const ingot_model_params *model_params,
+                                const ingot_session_params *params, ingot_session **out,
+                                ingot_error *err);
+void ingot_session_free(ingot_session *s);
+/* Message of the session's last failure ("" if none); lives until the next call. */
+const char *ingot_session_errmsg(const ingot_session *s);
+
+/* Runs one request. on_piece (may be NULL) receives the text as it is
+ * generated; metrics (may be NULL) is filled whatever the outcome. Returns
+ * INGOT_OK when generation stopped at an end-of-generation token, a stop
+ * string or max_tokens; INGOT_E_CANCELLED when on_piece returned false;
+ * INGOT_E_CONTEXT_FULL when the prompt does not fit (nothing generated) or
+ * the context filled up mid-way (the text so far was delivered). */
+ingot_status ingot_session_generate(ingot_session *s, const ingot_generate_params *params,
+                                    ingot_piece_fn on_piece, void *user, ingot_metrics *metrics);
+/* The prompt text a request renders to (template applied), before
+ * tokenization. *out is malloc'ed, NUL-terminated; the caller frees it. */
+ingot_status ingot_session_render(ingot_session *s, const ingot_generate_params *params,
+                                  char **out, size_t *len);
+/* Forgets the KV cache (the next generation evaluates its whole prompt). */
+void ingot_session_reset(ingot_session *s);
+/* The tokens whose keys and values are in the cache, in order; valid until
+ * the next call on the session. */
+const int32_t *ingot_session_tokens(const ingot_session *s, int32_t *n);
+ingot_context *ingot_session_context(ingot_session *s);
+const ingot_model *ingot_session_model(const ingot_session *s);
 
 /* ----------------------------------------------------------------- hub -- */
-/* (section owned by src/hub/) */
+/* (section owned by src/hub/) Models from the Hugging Face hub, kept in the
+ * cache layout huggingface_hub uses (models--ORG--NAME/{blobs,snapshots,refs}),
+ * so files pulled by ingot are found by other tools and the other way round.
+ * A reference is one of:
+ *   org/repo                 GGUF repo: the Q4_K_M file, else the best fit for
+ *                            this machine's RAM; safetensors/MLX repo: the
+ *                            whole snapshot (config, tokenizer, weights)
+ *   org/repo:QUANT           the GGUF file of that quantization (Q8_0, ...)
+ *   org/repo:FILE            a file by name (stories260K.gguf, or its stem)
+ *   org/repo/path/file.gguf  one file; hf://... is the same
+ *   org/repo@REV...          any of the above at a branch, tag or commit
+ *   alias                    a catalog entry (qwen2.5:0.5b, llama3.2:3b...) */
+
+typedef enum ingot_hub_event {
+    INGOT_HUB_EV_START = 0,  /* the files to fetch and their total are known */
+    INGOT_HUB_EV_FILE_START, /* a file starts (resumed_from > 0: resuming) */
+    INGOT_HUB_EV_WAITING,    /* another process is downloading this file */
+    INGOT_HUB_EV_PROGRESS,   /* bytes arrived (at most ~10 per second) */
+    INGOT_HUB_EV_FILE_DONE,  /* a file is verified and in the snapshot */
+    INGOT_HUB_EV_RETRY,      /* a connection dropped; resuming */
+    INGOT_HUB_EV_DONE        /* every file is in place */
+} ingot_hub_event;
+
+/* One progress report. Strings live until the callback returns. Byte counts
+ * cover only the files this pull fetches (already cached files are not
+ * counted); bytes found on disk from an earlier attempt count as done. */
+typedef struct ingot_hub_progress {
+    ingot_hub_event event;
+    const char *repo;         /* "org/name" */
+    const char *file;         /* the file the event is about, or NULL */
+    uint64_t file_done, file_total;
+    uint64_t resumed_from;    /* FILE_START: bytes already on disk */
+    uint64_t done, total;     /* over all files of this pull */
+    int files_done, files_total;
+    double bytes_per_sec;     /* over the last few seconds; 0 = unknown */
+    double eta_sec;           /* < 0 = unknown */
+} ingot_hub_progress;
+/* Called on the thread that called ingot_hub_pull/resolve, never
+ * concurrently. Returning false cancels (partial downloads are kept). */
+typedef bool (*ingot_hub_progress_fn)(const ingot_hub_progress *p, void *user);
+
+typedef struct ingot_hub_options {
+    const char *endpoint;   /* NULL: $HF_ENDPOINT, else https://huggingface.co */
+    const char *token;      /* NULL: $HF_TOKEN, else the file $HF_TOKEN_PATH or
+                               $HF_HOME/token; "" = send no token */
+    const char *cache_dir;  /* NULL: $HF_HUB_CACHE, else $HF_HOME/hub, else
+                               $XDG_CACHE_HOME/huggingface/hub, ~/.cache/... */
+    int offline;            /* -1: from $HF_HUB_OFFLINE; 0: online; 1: cache only */
+    int max_parallel;       /* files downloaded at once; 0 = 4 */
+    int retries;            /* resumed attempts after a dropped connection; -1 = 3 */
+    int stall_timeout_s;    /* give up on a transfer idle this long; 0 = 30 */
+    uint64_t ram_bytes;     /* budget for choosing a GGUF file; 0 = this machine */
+    ingot_hub_progress_fn progress;
+    void *progress_user;
+} ingot_hub_options;
+ingot_hub_options ingot_hub_default_options(void);
+
+/* What a pull or resolve found. */
+typedef struct ingot_hub_pull_result {
+    char path[4096];     /* GGUF file (first part when split) or snapshot dir */
+    char repo[256];      /* "org/name" */
+    char revision[256];  /* as asked ("main" by default) */
+    char commit[64];     /* the snapshot's commit */
+    char format[16];     /* "gguf", "safetensors" or "mlx" */
+    char quant[32];      /* "Q4_K_M", "4bit", ... or "" when unknown */
+    char note[512];      /* why this file was chosen; "" when the ref named it */
+    int n_files;         /* files in the model */
+    int n_downloaded;    /* of which fetched now */
+    uint64_t bytes_total;      /* size of the model's files */
+    uint64_t bytes_downloaded; /* received over the network now */
+} ingot_hub_pull_result;
+
+/* Fetches what ref names into the cache: asks the hub for the revision's
+ * current commit and downloads the files not yet cached (resuming partial
+ * ones, verifying each before it appears in the snapshot). Offline, works
+ * from the cache alone. out may be NULL. */
+ingot_status ingot_hub_pull(const char *ref, const ingot_hub_options *opt,
+                            ingot_hub_pull_result *out, ingot_error *err);
+/* Local path for ref: a GGUF file or a snapshot directory. Uses the cache
+ * when it already holds the model (no network), else pulls it; offline, a
+ * missing model is an INGOT_E_NOT_FOUND naming what is missing. *path_out
+ * is malloc'ed (free() it). */
+ingot_status ingot_hub_resolve(const char *ref, const ingot_hub_options *opt,
+                               char **path_out, ingot_error *err);
+/* True when s reads as a hub reference or catalog alias rather than a local
+ * path: an existing file or directory, an absolute or ./ path, and a
+ * single-slash name ending in .gguf/.safetensors/.bin are local. */
+bool ingot_hub_is_reference(const char *s);
+/* The cache directory the options select (no I/O). False if it would not fit. */
+bool ingot_hub_cache_dir(const ingot_hub_options *opt, char *buf, size_t size);
+
+/* An installed model, as ingot_hub_list reports it. Strings live until the
+ * callback returns. */
+typedef struct ingot_hub_model {
+    const char *ref;        /* names it for pull/rm: "org/repo/file.gguf",
+                               "org/repo" or "org/repo@commit" */
+    const char *repo;
+    const char *commit;
+    const char *revisions;  /* refs pointing at the commit ("main"), or "" */
+    const char *path;       /* the GGUF file or the snapshot directory */
+    const char *format;     /* "gguf", "safetensors", "mlx" */
+    const char *quant;      /* from the file name or config.json, or "" */
+    uint64_t size;          /* bytes of its files */
+    int64_t mtime;          /* seconds since the epoch, newest file */
+} ingot_hub_model;
+typedef bool (*ingot_hub_list_fn)(const ingot_hub_model *m, void *user); /* false stops */
+/* Calls fn for every model in the cache (repos sorted by name). total_bytes
+ * (may be NULL) receives the size of all blobs of model repos, each once. */
+ingot_status ingot_hub_list(const ingot_hub_options *opt, ingot_hub_list_fn fn, void *user,
+                            uint64_t *total_bytes, ingot_error *err);
+
+typedef struct ingot_hub_removal {
+    int n_links;          /* snapshot entries removed */
+    int n_blobs;          /* blobs deleted */
+    int n_blobs_kept;     /* blobs still used by another snapshot */
+    uint64_t bytes_freed;
+    char what[1024];      /* "org/repo@abc1234: file.gguf" */
+} ingot_hub_removal;
+/* Removes what ref names from the cache: a file (org/repo/file, :QUANT) or
+ * a whole snapshot (org/repo = the one `main` points at; @REV for another),
+ * with refs pointing at a removed snapshot and every blob no other snapshot
+ * links to. dry_run only fills out. Never touches the network. */
+ingot_status ingot_hub_remove(const char *ref, const ingot_hub_options *opt, bool dry_run,
+                              ingot_hub_removal *out, ingot_error *err);
+
+/* The curated catalog: models known to run well, by alias. */
+typedef struct ingot_hub_catalog_entry {
+    const char *alias;        /* "qwen2.5:0.5b" */
+    const char *repo;         /* "Qwen/Qwen2.5-0.5B-Instruct-GGUF" */
+    const char *file;         /* GGUF file, or NULL for a whole MLX snapshot */
+    const char *format;       /* "gguf" or "mlx" */
+    const char *description;
+    uint64_t size_bytes;      /* download size (rounded) */
+    uint64_t mem_bytes;       /* memory to run it with a 4096-token context */
+} ingot_hub_catalog_entry;
+/* The whole table (static storage); *n receives its length. */
+const ingot_hub_catalog_entry *ingot_hub_catalog(size_t *n);
+/* The entry for alias (case-insensitive), or NULL. */
+const ingot_hub_catalog_entry *ingot_hub_catalog_find(const char *alias);
+/* True when the entry's memory need fits a machine with ram_bytes of RAM
+ * (0 = this machine), leaving room for the OS and other programs. */
+bool ingot_hub_catalog_fits(const ingot_hub_catalog_entry *e, uint64_t ram_bytes);
 
 #ifdef __cplusplus
 }
