@@ -2,30 +2,36 @@
  * (the GGUF on-disk facts), plus the function pointers of each type's
  * reference kernels, and half-precision conversions. */
 #include "tensor/types.h"
+#include "tensor/quants.h"
 
 #include <string.h>
 #include <strings.h>
 
-/* Function pointers are filled in by the quantization modules. */
+/* Ids not listed are unsupported (NULL name). Activation-only types
+ * (Q8_1, Q8_K) have no vec_dot: they are only ever the y side of one. */
+#define T(id, name, bs, ts, q, pre, dot_type, dot)                                  \
+    [INGOT_TYPE_##id] = {name, bs, ts, q, ingot_##pre##_to_float, ingot_##pre##_from_float, \
+                         INGOT_TYPE_##dot_type, dot}
 static const ingot_type_traits traits[INGOT_TYPE_COUNT] = {
-    [INGOT_TYPE_F32] = {"F32", 1, 4, false, NULL, NULL, INGOT_TYPE_F32, NULL},
-    [INGOT_TYPE_F16] = {"F16", 1, 2, false, NULL, NULL, INGOT_TYPE_F16, NULL},
-    [INGOT_TYPE_BF16] = {"BF16", 1, 2, false, NULL, NULL, INGOT_TYPE_BF16, NULL},
-    [INGOT_TYPE_Q4_0] = {"Q4_0", 32, 18, true, NULL, NULL, INGOT_TYPE_Q8_0, NULL},
-    [INGOT_TYPE_Q4_1] = {"Q4_1", 32, 20, true, NULL, NULL, INGOT_TYPE_Q8_1, NULL},
-    [INGOT_TYPE_Q5_0] = {"Q5_0", 32, 22, true, NULL, NULL, INGOT_TYPE_Q8_0, NULL},
-    [INGOT_TYPE_Q5_1] = {"Q5_1", 32, 24, true, NULL, NULL, INGOT_TYPE_Q8_1, NULL},
-    [INGOT_TYPE_Q8_0] = {"Q8_0", 32, 34, true, NULL, NULL, INGOT_TYPE_Q8_0, NULL},
-    [INGOT_TYPE_Q8_1] = {"Q8_1", 32, 36, true, NULL, NULL, INGOT_TYPE_Q8_1, NULL},
-    [INGOT_TYPE_Q2_K] = {"Q2_K", 256, 84, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
-    [INGOT_TYPE_Q3_K] = {"Q3_K", 256, 110, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
-    [INGOT_TYPE_Q4_K] = {"Q4_K", 256, 144, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
-    [INGOT_TYPE_Q5_K] = {"Q5_K", 256, 176, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
-    [INGOT_TYPE_Q6_K] = {"Q6_K", 256, 210, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
-    [INGOT_TYPE_Q8_K] = {"Q8_K", 256, 292, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
-    [INGOT_TYPE_IQ4_NL] = {"IQ4_NL", 32, 18, true, NULL, NULL, INGOT_TYPE_Q8_0, NULL},
-    [INGOT_TYPE_IQ4_XS] = {"IQ4_XS", 256, 136, true, NULL, NULL, INGOT_TYPE_Q8_K, NULL},
+    T(F32, "F32", 1, 4, false, f32, F32, ingot_f32_vec_dot),
+    T(F16, "F16", 1, 2, false, f16, F16, ingot_f16_vec_dot),
+    T(BF16, "BF16", 1, 2, false, bf16, BF16, ingot_bf16_vec_dot),
+    T(Q4_0, "Q4_0", 32, 18, true, q4_0, Q8_0, ingot_q4_0_vec_dot),
+    T(Q4_1, "Q4_1", 32, 20, true, q4_1, Q8_1, ingot_q4_1_vec_dot),
+    T(Q5_0, "Q5_0", 32, 22, true, q5_0, Q8_0, ingot_q5_0_vec_dot),
+    T(Q5_1, "Q5_1", 32, 24, true, q5_1, Q8_1, ingot_q5_1_vec_dot),
+    T(Q8_0, "Q8_0", 32, 34, true, q8_0, Q8_0, ingot_q8_0_vec_dot),
+    T(Q8_1, "Q8_1", 32, 36, true, q8_1, Q8_1, NULL),
+    T(Q2_K, "Q2_K", 256, 84, true, q2_k, Q8_K, ingot_q2_k_vec_dot),
+    T(Q3_K, "Q3_K", 256, 110, true, q3_k, Q8_K, ingot_q3_k_vec_dot),
+    T(Q4_K, "Q4_K", 256, 144, true, q4_k, Q8_K, ingot_q4_k_vec_dot),
+    T(Q5_K, "Q5_K", 256, 176, true, q5_k, Q8_K, ingot_q5_k_vec_dot),
+    T(Q6_K, "Q6_K", 256, 210, true, q6_k, Q8_K, ingot_q6_k_vec_dot),
+    T(Q8_K, "Q8_K", 256, 292, true, q8_k, Q8_K, NULL),
+    T(IQ4_NL, "IQ4_NL", 32, 18, true, iq4_nl, Q8_0, ingot_iq4_nl_vec_dot),
+    T(IQ4_XS, "IQ4_XS", 256, 136, true, iq4_xs, Q8_K, ingot_iq4_xs_vec_dot),
 };
+#undef T
 
 const ingot_type_traits *ingot_type_traits_get(ingot_type t) {
     if ((unsigned)t >= INGOT_TYPE_COUNT || !traits[t].name) return NULL;
@@ -38,6 +44,7 @@ const char *ingot_type_name(ingot_type t) {
 }
 
 int ingot_type_from_name(const char *name) {
+    if (!name) return -1;
     for (int i = 0; i < INGOT_TYPE_COUNT; i++)
         if (traits[i].name && !strcasecmp(traits[i].name, name)) return i;
     return -1;
