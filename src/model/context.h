@@ -1,0 +1,31 @@
+/* The session state: KV cache and activation scratch, carved from one
+ * allocation made when the context is created. */
+#ifndef INGOT_MODEL_CONTEXT_H
+#define INGOT_MODEL_CONTEXT_H
+#include "model/model.h"
+
+struct ingot_context {
+    ingot_model *model;
+    ingot_context_params params;
+    ingot_pool *pool;
+    int32_t n_ctx, n_batch, n_past, n_threads;
+    int64_t kv_dim;        /* n_head_kv * head_dim */
+    size_t kv_elt;         /* 2 (F16) or 4 (F32) bytes */
+    char *kv_k, *kv_v;     /* [n_layer][n_ctx][kv_dim] */
+    void *mem;             /* the one allocation */
+    /* activations, [n_batch][...] */
+    float *x, *xb, *q, *k, *v, *attn, *ff_a, *ff_b, *qkv, *out;
+    float *scores;         /* [n_threads][n_ctx] */
+    float *qtmp;           /* [n_threads][head_dim] */
+    void *mm_scratch;      /* converted activations for matmul */
+    float *logits;         /* [logits_cap rows][n_vocab] */
+    int32_t logits_cap, n_logit_rows;
+    const float *rope_factors; /* chosen per context length (phi3 LongRoPE) */
+    ingot_error err;
+};
+
+/* Runs the model over tokens[0..n) at positions n_past.. (n <= n_batch),
+ * writing logits for rows [first_logit, n) into out (row-major, n_vocab). */
+ingot_status ingot_forward(ingot_context *ctx, const int32_t *tokens, int32_t n, int32_t first_logit,
+                           float *out);
+#endif

@@ -1,0 +1,1 @@
+ingot_test(test_parity LAYERS base tensor format model)
