@@ -74,6 +74,16 @@ static void test_stories260k(bool use_mmap) {
     CHECK_INT_EQ(ingot_gguf_arr_type(g, sk), INGOT_GGUF_FLOAT32);
     CHECK_INT_EQ(ingot_gguf_arr_n(g, sk), 512);
     CHECK(ingot_gguf_arr_data(g, sk) != NULL, "scores data");
+    float sc = 1;
+    CHECK(ingot_gguf_arr_get_f32(g, sk, 0, &sc) && sc == 0.0f, "score of <unk> %g", sc);
+    CHECK(ingot_gguf_arr_get_f32(g, sk, 511, &sc) && sc < 0, "score of the last token %g", sc);
+    CHECK(!ingot_gguf_arr_get_f32(g, sk, 512, &sc), "score 512 out of range");
+    int64_t tt = 0;
+    int64_t ttk = ingot_gguf_find_key(g, "tokenizer.ggml.token_type");
+    CHECK(ingot_gguf_arr_get_i64(g, ttk, 0, &tt) && tt == 2, "<unk> is type 2 (unknown), got %lld",
+          (long long)tt);
+    CHECK(ingot_gguf_arr_get_i64(g, ttk, 1, &tt) && tt == 3, "<s> is type 3 (control)");
+    CHECK(!ingot_gguf_arr_get_f32(g, ttk, 0, &sc), "token types are not floats");
     CHECK(ingot_gguf_arr_str(g, sk, 0, &len) == NULL, "scores are not strings");
     CHECK_INT_EQ(ingot_gguf_arr_sub(g, sk, 0), -1);
 
@@ -184,6 +194,11 @@ static void tb_pad(tb *b, size_t a) {
 }
 static void put_u32_at(tb *b, size_t at, uint32_t v) { memcpy(b->p + at, &v, 4); }
 static void put_u64_at(tb *b, size_t at, uint64_t v) { memcpy(b->p + at, &v, 8); }
+static uint64_t le_u64_at(const uint8_t *p, size_t at) {
+    uint64_t v;
+    memcpy(&v, p + at, 8);
+    return v;
+}
 
 /* Where each field of the base file is, for precise corruption. */
 typedef struct layout {
@@ -316,6 +331,8 @@ static void test_base_is_valid(void) {
         }
     }
 }
+
+static void build_nested(tb *b);
 
 static void test_broken_catalogue(void) {
     tb b;
@@ -519,6 +536,20 @@ static void test_broken_catalogue(void) {
     expect_reject("arrays nested 20 deep", d.p, d.n, INGOT_E_FORMAT, "nested deeper", -1);
     free(d.p);
 
+    /* A broken element inside an array of arrays: nest.u32[2]'s count
+     * (header 24 + key 16 + type 4 + elem type/count 12 + [0] 24 + [1] 12
+     * + [2] type 4 = byte 96). */
+    build_nested(&d);
+    CHECK(le_u64_at(d.p, 96) == 1, "layout of the nested file");
+    put_u64_at(&d, 96, (uint64_t)1 << 40);
+    expect_reject("nested array count past EOF", d.p, d.n, INGOT_E_FORMAT,
+                  "key #0 'nest.u32' value[2] array count", 96);
+    put_u64_at(&d, 96, 1);
+    put_u32_at(&d, 92, 77);
+    expect_reject("nested array invalid type", d.p, d.n, INGOT_E_FORMAT,
+                  "key #0 'nest.u32' value[2] array type", 92);
+    free(d.p);
+
     ingot_gguf *g = (ingot_gguf *)1;
     ingot_error e = {0};
     CHECK_INT_EQ(ingot_gguf_open(tmp_path("does-not-exist.gguf"), true, &g, &e), INGOT_E_NOT_FOUND);
@@ -579,9 +610,16 @@ static void check_nested(const ingot_gguf *g, const char *what) {
     CHECK_INT_EQ(ingot_gguf_arr_n(g, s0), 3);
     CHECK_INT_EQ(ingot_gguf_arr_n(g, s1), 0);
     CHECK_INT_EQ(ingot_gguf_arr_n(g, s2), 1);
-    const uint32_t *v0 = ingot_gguf_arr_data(g, s0), *v2 = ingot_gguf_arr_data(g, s2);
-    CHECK(v0 && v0[0] == 1 && v0[1] == 2 && v0[2] == 3, "%s: [1,2,3]", what);
-    CHECK(v2 && v2[0] == 4, "%s: [4]", what);
+    uint32_t v0[3] = {0}, v2 = 0;
+    const void *p0 = ingot_gguf_arr_data(g, s0), *p2 = ingot_gguf_arr_data(g, s2);
+    if (p0) memcpy(v0, p0, sizeof v0); /* array data is unaligned */
+    if (p2) memcpy(&v2, p2, 4);
+    CHECK(v0[0] == 1 && v0[1] == 2 && v0[2] == 3, "%s: [1,2,3]", what);
+    CHECK(v2 == 4, "%s: [4]", what);
+    int64_t x64 = 0;
+    CHECK(ingot_gguf_arr_get_i64(g, s0, 2, &x64) && x64 == 3, "%s: arr_get_i64", what);
+    CHECK(!ingot_gguf_arr_get_i64(g, s0, 3, &x64), "%s: arr_get_i64 out of range", what);
+    CHECK(!ingot_gguf_arr_get_i64(g, k, 0, &x64), "%s: arr_get_i64 on arrays", what);
     CHECK(ingot_gguf_key(g, s0) == NULL, "%s: a sub id is not a key", what);
 
     k = ingot_gguf_find_key(g, "nest.str");
@@ -595,8 +633,9 @@ static void check_nested(const ingot_gguf *g, const char *what) {
     k = ingot_gguf_find_key(g, "nest.deep");
     int64_t d0 = ingot_gguf_arr_sub(g, k, 0), d1 = ingot_gguf_arr_sub(g, k, 1);
     int64_t d01 = ingot_gguf_arr_sub(g, d0, 1), d10 = ingot_gguf_arr_sub(g, d1, 0);
-    const int8_t *x = ingot_gguf_arr_data(g, d01);
-    CHECK(ingot_gguf_arr_n(g, d01) == 2 && x && x[0] == 6 && x[1] == 7, "%s: deep[0][1]", what);
+    int64_t x0 = 0, x1 = 0;
+    CHECK(ingot_gguf_arr_n(g, d01) == 2 && ingot_gguf_arr_get_i64(g, d01, 0, &x0) &&
+              ingot_gguf_arr_get_i64(g, d01, 1, &x1) && x0 == 6 && x1 == 7, "%s: deep[0][1]", what);
     CHECK(ingot_gguf_arr_n(g, d10) == 0 && ingot_gguf_arr_type(g, d10) == INGOT_GGUF_INT8,
           "%s: deep[1][0]", what);
     k = ingot_gguf_find_key(g, "empty.arr_of_arr");

@@ -301,16 +301,17 @@ static int64_t new_val(parser *p) {
 
 static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *field);
 
-/* Reads one value of type t (already read) into vals[vi]. */
+/* Reads one value of type t (already read) into vals[vi]; vi < 0 only
+ * validates and skips it (used before reserving slots for the elements of
+ * an array of arrays, so that every slot is backed by bytes of the file). */
 static ingot_status parse_value(parser *p, uint32_t t, int64_t vi, int depth, const char *field) {
-    char f[128];
-    p->g->vals[vi].type = (ingot_gguf_vtype)t;
+    char f[160];
+    if (vi >= 0) p->g->vals[vi].type = (ingot_gguf_vtype)t;
     size_t sz = vtype_size(t);
     if (sz) {
-        snprintf(f, sizeof f, "%s", field);
-        ingot_status s = need(p, sz, f);
+        ingot_status s = need(p, sz, field);
         if (s) return s;
-        p->g->vals[vi].off = p->pos;
+        if (vi >= 0) p->g->vals[vi].off = p->pos;
         p->pos += sz;
         return INGOT_OK;
     }
@@ -318,7 +319,7 @@ static ingot_status parse_value(parser *p, uint32_t t, int64_t vi, int depth, co
         uint64_t off, len;
         snprintf(f, sizeof f, "%s string length", field);
         ingot_status s = rd_str(p, f, &off, &len);
-        if (s) return s;
+        if (s || vi < 0) return s;
         const char *str = pool_strdup(p->g, p->buf + off, len);
         if (!str) return nomem(p);
         gguf_val *v = &p->g->vals[vi];
@@ -346,10 +347,12 @@ static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *fi
     at = p->pos;
     snprintf(f, sizeof f, "%s array count", field);
     if ((s = rd_u64(p, f, &n))) return s;
-    gguf_val *v = &p->g->vals[vi];
-    v->elem_type = (ingot_gguf_vtype)et;
-    v->n = n;
-    v->off = p->pos;
+    if (vi >= 0) {
+        gguf_val *v = &p->g->vals[vi];
+        v->elem_type = (ingot_gguf_vtype)et;
+        v->n = n;
+        v->off = p->pos;
+    }
     size_t esz = vtype_size(et);
     uint64_t min_el = esz ? esz : et == INGOT_GGUF_STRING ? 8 : GGUF_MIN_ARRAY_BYTES;
     if (n > left(p) / min_el)
@@ -372,6 +375,7 @@ static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *fi
                      (unsigned long long)i);
             if ((s = rd_str(p, f, &off, &len))) return s;
         }
+        if (vi < 0) return INGOT_OK;
         if (n > SIZE_MAX / sizeof(uint64_t)) return nomem(p);
         uint64_t *offs = malloc(n ? (size_t)n * sizeof *offs : 1);
         if (!offs) return nomem(p);
@@ -383,7 +387,15 @@ static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *fi
         p->g->vals[vi].str_offs = offs;
         return INGOT_OK;
     }
-    /* Array of arrays: reserve n consecutive slots, then fill each. */
+    /* Array of arrays: validate the elements, then reserve n consecutive
+     * slots and fill each. */
+    uint64_t start = p->pos;
+    for (uint64_t i = 0; i < n; i++) {
+        snprintf(f, sizeof f, "%s[%llu]", field, (unsigned long long)i);
+        if ((s = parse_value(p, INGOT_GGUF_ARRAY, -1, depth + 1, f))) return s;
+    }
+    if (vi < 0) return INGOT_OK;
+    p->pos = start;
     ingot_gguf *g = p->g;
     if ((int64_t)n > INT64_MAX - g->n_vals ||
         !grow((void **)&g->vals, &g->cap_vals, g->n_vals + (int64_t)n, sizeof *g->vals))
@@ -903,6 +915,45 @@ uint64_t ingot_gguf_arr_n(const ingot_gguf *g, int64_t kid) {
 const void *ingot_gguf_arr_data(const ingot_gguf *g, int64_t kid) {
     const gguf_val *v = arr_of(g, kid);
     return v && vtype_size(v->elem_type) ? g->buf + v->off : NULL;
+}
+
+bool ingot_gguf_arr_get_i64(const ingot_gguf *g, int64_t kid, uint64_t i, int64_t *out) {
+    const gguf_val *v = arr_of(g, kid);
+    if (!v || i >= v->n) return false;
+    size_t sz = vtype_size(v->elem_type);
+    const uint8_t *b = g->buf + v->off + i * sz;
+    switch (v->elem_type) {
+    case INGOT_GGUF_UINT8: *out = b[0]; return true;
+    case INGOT_GGUF_INT8: *out = (int8_t)b[0]; return true;
+    case INGOT_GGUF_UINT16: *out = le16(b); return true;
+    case INGOT_GGUF_INT16: *out = (int16_t)le16(b); return true;
+    case INGOT_GGUF_UINT32: *out = le32(b); return true;
+    case INGOT_GGUF_INT32: *out = (int32_t)le32(b); return true;
+    case INGOT_GGUF_INT64: *out = (int64_t)le64(b); return true;
+    case INGOT_GGUF_UINT64:
+        if (le64(b) > (uint64_t)INT64_MAX) return false;
+        *out = (int64_t)le64(b);
+        return true;
+    default: return false;
+    }
+}
+
+bool ingot_gguf_arr_get_f32(const ingot_gguf *g, int64_t kid, uint64_t i, float *out) {
+    const gguf_val *v = arr_of(g, kid);
+    if (!v || i >= v->n) return false;
+    if (v->elem_type == INGOT_GGUF_FLOAT32) {
+        uint32_t u = le32(g->buf + v->off + i * 4);
+        memcpy(out, &u, 4);
+        return true;
+    }
+    if (v->elem_type == INGOT_GGUF_FLOAT64) {
+        uint64_t u = le64(g->buf + v->off + i * 8);
+        double d;
+        memcpy(&d, &u, 8);
+        *out = (float)d;
+        return true;
+    }
+    return false;
 }
 
 const char *ingot_gguf_arr_str(const ingot_gguf *g, int64_t kid, uint64_t i, uint64_t *len) {

@@ -74,6 +74,13 @@ const char *ingot_gguf_get_str(const ingot_gguf *g, const char *key);
 ingot_gguf_vtype ingot_gguf_arr_type(const ingot_gguf *g, int64_t kid);
 uint64_t ingot_gguf_arr_n(const ingot_gguf *g, int64_t kid);
 const void *ingot_gguf_arr_data(const ingot_gguf *g, int64_t kid);
+/* NOTE: arr_data is generally NOT aligned for its element type (it sits
+ * wherever the header put it): read it with memcpy, or use these getters.
+ * i-th element of a numeric array: any integer element type into i64;
+ * float32/float64 elements into a float. False if out of range or the
+ * element type does not convert. */
+bool ingot_gguf_arr_get_i64(const ingot_gguf *g, int64_t kid, uint64_t i, int64_t *out);
+bool ingot_gguf_arr_get_f32(const ingot_gguf *g, int64_t kid, uint64_t i, float *out);
 /* i-th string of a string array: pointer into the file (NOT NUL-terminated)
  * and its length; NULL if out of range or not a string array. */
 const char *ingot_gguf_arr_str(const ingot_gguf *g, int64_t kid, uint64_t i, uint64_t *len);
