@@ -8,6 +8,46 @@
 #include <math.h>
 #include <string.h>
 
+#include "tensor/quants.h"
+
+/* Activation rows for Q8_0/Q8_1 dots are quantized the way llama.cpp's
+ * SIMD x86/ARM paths do it at run time — scale 127/amax and ties to even —
+ * which differs from the reference weight quantizer (1/(amax/127), ties
+ * away) in the last bit. The difference flips a few int8 values per row,
+ * and random-weight parity fixtures amplify such flips. */
+static void act_q8_0(const float *x, void *vy, int64_t n) {
+    ingot_block_q8_0 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = ingot_fp32_to_fp16(d);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+    }
+}
+
+static void act_q8_1(const float *x, void *vy, int64_t n) {
+    ingot_block_q8_1 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+            sum += y[i].qs[j];
+        }
+        y[i].d = ingot_fp32_to_fp16(d);
+        y[i].s = ingot_fp32_to_fp16(d * (float)sum);
+    }
+}
+
+static ingot_from_float_fn act_quantizer(ingot_type vec_dot_type) {
+    if (vec_dot_type == INGOT_TYPE_Q8_0) return act_q8_0;
+    if (vec_dot_type == INGOT_TYPE_Q8_1) return act_q8_1;
+    return ingot_type_traits_get(vec_dot_type)->from_float;
+}
+
 size_t ingot_matmul_scratch(const ingot_weight *w, int64_t n) {
     const ingot_type_traits *tr = ingot_type_traits_get(w->type);
     if (!tr || tr->vec_dot_type == INGOT_TYPE_F32) return 0;
@@ -29,11 +69,11 @@ typedef struct {
 static void matmul_convert(void *arg, int ith, int nth) {
     matmul_task *t = arg;
     const ingot_type_traits *tr = ingot_type_traits_get(t->w->type);
-    const ingot_type_traits *vt = ingot_type_traits_get(tr->vec_dot_type);
+    ingot_from_float_fn quantize = act_quantizer(tr->vec_dot_type);
     long long lo, hi;
     ingot_split(t->n, ith, nth, &lo, &hi);
     for (long long i = lo; i < hi; i++)
-        vt->from_float(t->x + i * t->w->ne0, t->q + (size_t)i * t->q_row, t->w->ne0);
+        quantize(t->x + i * t->w->ne0, t->q + (size_t)i * t->q_row, t->w->ne0);
 }
 
 static void matmul_rows(void *arg, int ith, int nth) {
