@@ -19,10 +19,8 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "format/gguf_internal.h"
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "ingot's GGUF reader returns raw little-endian array data: big-endian hosts are not supported"
-#endif
 
 /* Arrays of arrays deeper than this are refused: real files nest at most
  * once, and the parser recurses once per level. */
@@ -34,67 +32,9 @@
 #define GGUF_MIN_TENSOR_BYTES 24u
 #define GGUF_MIN_ARRAY_BYTES 12u
 
-typedef struct gguf_val {
-    ingot_gguf_vtype type;
-    ingot_gguf_vtype elem_type; /* arrays only */
-    uint64_t n;                 /* arrays: element count */
-    uint64_t off;               /* scalar payload / array data / string bytes */
-    uint64_t len;               /* scalar strings: byte length */
-    const char *str;            /* scalar strings: NUL-terminated copy */
-    uint64_t *str_offs;         /* string arrays: offset of each length field */
-    int64_t first_sub;          /* arrays of arrays: index of element 0 in vals */
-} gguf_val;
-
-typedef struct gguf_kv {
-    const char *name;
-    int64_t val;                /* index into vals */
-    uint64_t span_off, span_len; /* type id + payload, for the writer's copy */
-} gguf_kv;
-
-typedef struct gguf_tensor {
-    ingot_gguf_tensor t;
-    uint64_t info_at;           /* file offset of its offset field, for messages */
-} gguf_tensor;
-
-typedef struct pool_chunk {
-    struct pool_chunk *next;
-    size_t used, cap;
-    char data[];
-} pool_chunk;
-
-typedef struct name_index {
-    int64_t *slots; /* -1 = empty */
-    size_t cap, n;
-} name_index;
-
-struct ingot_gguf {
-    char *path;
-    uint32_t version;
-    const uint8_t *buf;
-    uint64_t size;
-    bool mapped;
-    size_t alignment;
-    uint64_t data_offset;
-    gguf_kv *kv;
-    int64_t n_kv, cap_kv;
-    gguf_val *vals;
-    int64_t n_vals, cap_vals;
-    gguf_tensor *tensors;
-    int64_t n_tensors, cap_tensors;
-    name_index key_index, tensor_index;
-    pool_chunk *pool;
-};
-
 /* ---- small helpers ------------------------------------------------------ */
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t le32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | ((uint64_t)le32(p + 4) << 32); }
-
-/* Bytes of one scalar element; 0 for strings, arrays and invalid ids. */
-static size_t vtype_size(uint32_t t) {
+size_t ingot_gguf_vtype_size(uint32_t t) {
     switch (t) {
     case INGOT_GGUF_UINT8: case INGOT_GGUF_INT8: case INGOT_GGUF_BOOL: return 1;
     case INGOT_GGUF_UINT16: case INGOT_GGUF_INT16: return 2;
@@ -261,7 +201,7 @@ static ingot_status need(parser *p, uint64_t n, const char *field) {
 static ingot_status rd_u32(parser *p, const char *field, uint32_t *v) {
     ingot_status s = need(p, 4, field);
     if (s) return s;
-    *v = le32(p->buf + p->pos);
+    *v = ingot_gguf_le32(p->buf + p->pos);
     p->pos += 4;
     return INGOT_OK;
 }
@@ -269,7 +209,7 @@ static ingot_status rd_u32(parser *p, const char *field, uint32_t *v) {
 static ingot_status rd_u64(parser *p, const char *field, uint64_t *v) {
     ingot_status s = need(p, 8, field);
     if (s) return s;
-    *v = le64(p->buf + p->pos);
+    *v = ingot_gguf_le64(p->buf + p->pos);
     p->pos += 8;
     return INGOT_OK;
 }
@@ -307,7 +247,7 @@ static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *fi
 static ingot_status parse_value(parser *p, uint32_t t, int64_t vi, int depth, const char *field) {
     char f[160];
     if (vi >= 0) p->g->vals[vi].type = (ingot_gguf_vtype)t;
-    size_t sz = vtype_size(t);
+    size_t sz = ingot_gguf_vtype_size(t);
     if (sz) {
         ingot_status s = need(p, sz, field);
         if (s) return s;
@@ -353,7 +293,7 @@ static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *fi
         v->n = n;
         v->off = p->pos;
     }
-    size_t esz = vtype_size(et);
+    size_t esz = ingot_gguf_vtype_size(et);
     uint64_t min_el = esz ? esz : et == INGOT_GGUF_STRING ? 8 : GGUF_MIN_ARRAY_BYTES;
     if (n > left(p) / min_el)
         return perr(p, INGOT_E_FORMAT, at, f,
@@ -382,7 +322,7 @@ static ingot_status parse_array(parser *p, int64_t vi, int depth, const char *fi
         uint64_t q = start;
         for (uint64_t i = 0; i < n; i++) {
             offs[i] = q;
-            q += 8 + le64(p->buf + q);
+            q += 8 + ingot_gguf_le64(p->buf + q);
         }
         p->g->vals[vi].str_offs = offs;
         return INGOT_OK;
@@ -422,13 +362,13 @@ static ingot_status parse_alignment(parser *p, int64_t k) {
     const uint8_t *b = p->buf + v->off;
     switch (v->type) {
     case INGOT_GGUF_UINT8: a = b[0]; break;
-    case INGOT_GGUF_UINT16: a = le16(b); break;
-    case INGOT_GGUF_UINT32: a = le32(b); break;
-    case INGOT_GGUF_UINT64: a = le64(b); break;
+    case INGOT_GGUF_UINT16: a = ingot_gguf_le16(b); break;
+    case INGOT_GGUF_UINT32: a = ingot_gguf_le32(b); break;
+    case INGOT_GGUF_UINT64: a = ingot_gguf_le64(b); break;
     case INGOT_GGUF_INT8: a = (uint64_t)(int64_t)(int8_t)b[0]; break;
-    case INGOT_GGUF_INT16: a = (uint64_t)(int64_t)(int16_t)le16(b); break;
-    case INGOT_GGUF_INT32: a = (uint64_t)(int64_t)(int32_t)le32(b); break;
-    case INGOT_GGUF_INT64: a = le64(b); break;
+    case INGOT_GGUF_INT16: a = (uint64_t)(int64_t)(int16_t)ingot_gguf_le16(b); break;
+    case INGOT_GGUF_INT32: a = (uint64_t)(int64_t)(int32_t)ingot_gguf_le32(b); break;
+    case INGOT_GGUF_INT64: a = ingot_gguf_le64(b); break;
     default: ok = false;
     }
     if (!ok)
@@ -758,225 +698,8 @@ void ingot_gguf_close(ingot_gguf *g) {
     free(g);
 }
 
-/* ---- queries ------------------------------------------------------------ */
-
-const char *ingot_gguf_path(const ingot_gguf *g) { return g->path; }
-uint32_t ingot_gguf_version(const ingot_gguf *g) { return g->version; }
-uint64_t ingot_gguf_file_size(const ingot_gguf *g) { return g->size; }
-size_t ingot_gguf_alignment(const ingot_gguf *g) { return g->alignment; }
-uint64_t ingot_gguf_data_offset(const ingot_gguf *g) { return g->data_offset; }
-int64_t ingot_gguf_n_kv(const ingot_gguf *g) { return g->n_kv; }
-
-int64_t ingot_gguf_find_key(const ingot_gguf *g, const char *key) {
-    if (!g || !key) return -1;
-    return index_find(g, &g->key_index, kv_name_of, key);
-}
-
-const char *ingot_gguf_key(const ingot_gguf *g, int64_t kid) {
-    return kid >= 0 && kid < g->n_kv ? g->kv[kid].name : NULL;
-}
-
-/* Ids below n_kv are keys; ids from n_kv on are elements of arrays of
- * arrays (vals index + n_kv). */
-static const gguf_val *val_of(const ingot_gguf *g, int64_t id) {
-    if (id < 0) return NULL;
-    if (id < g->n_kv) return &g->vals[g->kv[id].val];
-    if (id - g->n_kv < g->n_vals) return &g->vals[id - g->n_kv];
-    return NULL;
-}
-
-ingot_gguf_vtype ingot_gguf_kv_type(const ingot_gguf *g, int64_t kid) {
-    const gguf_val *v = val_of(g, kid);
-    return v ? v->type : (ingot_gguf_vtype)-1;
-}
-
-const void *ingot_gguf_kv_raw(const ingot_gguf *g, int64_t kid, size_t *len) {
-    if (kid < 0 || kid >= g->n_kv) return NULL;
-    if (len) *len = (size_t)g->kv[kid].span_len;
-    return g->buf + g->kv[kid].span_off;
-}
-
-/* A scalar integer as (negative?, magnitude); false if not an integer. */
-static bool val_int(const ingot_gguf *g, const gguf_val *v, bool *neg, uint64_t *mag) {
-    const uint8_t *b = g->buf + v->off;
-    int64_t si;
-    switch (v->type) {
-    case INGOT_GGUF_UINT8: *neg = false; *mag = b[0]; return true;
-    case INGOT_GGUF_UINT16: *neg = false; *mag = le16(b); return true;
-    case INGOT_GGUF_UINT32: *neg = false; *mag = le32(b); return true;
-    case INGOT_GGUF_UINT64: *neg = false; *mag = le64(b); return true;
-    case INGOT_GGUF_INT8: si = (int8_t)b[0]; break;
-    case INGOT_GGUF_INT16: si = (int16_t)le16(b); break;
-    case INGOT_GGUF_INT32: si = (int32_t)le32(b); break;
-    case INGOT_GGUF_INT64: si = (int64_t)le64(b); break;
-    default: return false;
-    }
-    *neg = si < 0;
-    *mag = si < 0 ? (uint64_t)0 - (uint64_t)si : (uint64_t)si;
-    return true;
-}
-
-static const gguf_val *key_val(const ingot_gguf *g, const char *key) {
-    return val_of(g, ingot_gguf_find_key(g, key));
-}
-
-static bool get_int(const ingot_gguf *g, const char *key, bool *neg, uint64_t *mag) {
-    const gguf_val *v = key_val(g, key);
-    return v && val_int(g, v, neg, mag);
-}
-
-bool ingot_gguf_get_u32(const ingot_gguf *g, const char *key, uint32_t *out) {
-    bool neg;
-    uint64_t m;
-    if (!get_int(g, key, &neg, &m) || neg || m > UINT32_MAX) return false;
-    *out = (uint32_t)m;
-    return true;
-}
-
-bool ingot_gguf_get_i32(const ingot_gguf *g, const char *key, int32_t *out) {
-    bool neg;
-    uint64_t m;
-    if (!get_int(g, key, &neg, &m) || m > (neg ? (uint64_t)INT32_MAX + 1 : (uint64_t)INT32_MAX))
-        return false;
-    *out = neg ? (int32_t)(-(int64_t)m) : (int32_t)m;
-    return true;
-}
-
-bool ingot_gguf_get_u64(const ingot_gguf *g, const char *key, uint64_t *out) {
-    bool neg;
-    uint64_t m;
-    if (!get_int(g, key, &neg, &m) || neg) return false;
-    *out = m;
-    return true;
-}
-
-bool ingot_gguf_get_i64(const ingot_gguf *g, const char *key, int64_t *out) {
-    bool neg;
-    uint64_t m;
-    if (!get_int(g, key, &neg, &m) || m > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
-        return false;
-    *out = neg ? (m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m) : (int64_t)m;
-    return true;
-}
-
-bool ingot_gguf_get_f64(const ingot_gguf *g, const char *key, double *out) {
-    const gguf_val *v = key_val(g, key);
-    if (!v) return false;
-    const uint8_t *b = g->buf + v->off;
-    if (v->type == INGOT_GGUF_FLOAT32) {
-        uint32_t u = le32(b);
-        float f;
-        memcpy(&f, &u, 4);
-        *out = f;
-        return true;
-    }
-    if (v->type == INGOT_GGUF_FLOAT64) {
-        uint64_t u = le64(b);
-        memcpy(out, &u, 8);
-        return true;
-    }
-    return false;
-}
-
-bool ingot_gguf_get_f32(const ingot_gguf *g, const char *key, float *out) {
-    double d;
-    if (!ingot_gguf_get_f64(g, key, &d)) return false;
-    *out = (float)d;
-    return true;
-}
-
-bool ingot_gguf_get_bool(const ingot_gguf *g, const char *key, bool *out) {
-    const gguf_val *v = key_val(g, key);
-    if (!v || v->type != INGOT_GGUF_BOOL) return false;
-    *out = g->buf[v->off] != 0;
-    return true;
-}
-
-const char *ingot_gguf_get_str(const ingot_gguf *g, const char *key) {
-    const gguf_val *v = key_val(g, key);
-    return v && v->type == INGOT_GGUF_STRING ? v->str : NULL;
-}
-
-static const gguf_val *arr_of(const ingot_gguf *g, int64_t kid) {
-    const gguf_val *v = val_of(g, kid);
-    return v && v->type == INGOT_GGUF_ARRAY ? v : NULL;
-}
-
-ingot_gguf_vtype ingot_gguf_arr_type(const ingot_gguf *g, int64_t kid) {
-    const gguf_val *v = arr_of(g, kid);
-    return v ? v->elem_type : (ingot_gguf_vtype)-1;
-}
-
-uint64_t ingot_gguf_arr_n(const ingot_gguf *g, int64_t kid) {
-    const gguf_val *v = arr_of(g, kid);
-    return v ? v->n : 0;
-}
-
-const void *ingot_gguf_arr_data(const ingot_gguf *g, int64_t kid) {
-    const gguf_val *v = arr_of(g, kid);
-    return v && vtype_size(v->elem_type) ? g->buf + v->off : NULL;
-}
-
-bool ingot_gguf_arr_get_i64(const ingot_gguf *g, int64_t kid, uint64_t i, int64_t *out) {
-    const gguf_val *v = arr_of(g, kid);
-    if (!v || i >= v->n) return false;
-    size_t sz = vtype_size(v->elem_type);
-    const uint8_t *b = g->buf + v->off + i * sz;
-    switch (v->elem_type) {
-    case INGOT_GGUF_UINT8: *out = b[0]; return true;
-    case INGOT_GGUF_INT8: *out = (int8_t)b[0]; return true;
-    case INGOT_GGUF_UINT16: *out = le16(b); return true;
-    case INGOT_GGUF_INT16: *out = (int16_t)le16(b); return true;
-    case INGOT_GGUF_UINT32: *out = le32(b); return true;
-    case INGOT_GGUF_INT32: *out = (int32_t)le32(b); return true;
-    case INGOT_GGUF_INT64: *out = (int64_t)le64(b); return true;
-    case INGOT_GGUF_UINT64:
-        if (le64(b) > (uint64_t)INT64_MAX) return false;
-        *out = (int64_t)le64(b);
-        return true;
-    default: return false;
-    }
-}
-
-bool ingot_gguf_arr_get_f32(const ingot_gguf *g, int64_t kid, uint64_t i, float *out) {
-    const gguf_val *v = arr_of(g, kid);
-    if (!v || i >= v->n) return false;
-    if (v->elem_type == INGOT_GGUF_FLOAT32) {
-        uint32_t u = le32(g->buf + v->off + i * 4);
-        memcpy(out, &u, 4);
-        return true;
-    }
-    if (v->elem_type == INGOT_GGUF_FLOAT64) {
-        uint64_t u = le64(g->buf + v->off + i * 8);
-        double d;
-        memcpy(&d, &u, 8);
-        *out = (float)d;
-        return true;
-    }
-    return false;
-}
-
-const char *ingot_gguf_arr_str(const ingot_gguf *g, int64_t kid, uint64_t i, uint64_t *len) {
-    const gguf_val *v = arr_of(g, kid);
-    if (!v || v->elem_type != INGOT_GGUF_STRING || i >= v->n) return NULL;
-    const uint8_t *p = g->buf + v->str_offs[i];
-    if (len) *len = le64(p);
-    return (const char *)p + 8;
-}
-
-int64_t ingot_gguf_arr_sub(const ingot_gguf *g, int64_t kid, uint64_t i) {
-    const gguf_val *v = arr_of(g, kid);
-    if (!v || v->elem_type != INGOT_GGUF_ARRAY || i >= v->n) return -1;
-    return g->n_kv + v->first_sub + (int64_t)i;
-}
-
-int64_t ingot_gguf_n_tensors(const ingot_gguf *g) { return g->n_tensors; }
-
-const ingot_gguf_tensor *ingot_gguf_tensor_at(const ingot_gguf *g, int64_t i) {
-    return i >= 0 && i < g->n_tensors ? &g->tensors[i].t : NULL;
-}
-
-const ingot_gguf_tensor *ingot_gguf_find_tensor(const ingot_gguf *g, const char *name) {
-    if (!g || !name) return NULL;
-    return ingot_gguf_tensor_at(g, index_find(g, &g->tensor_index, tensor_name_of, name));
+int64_t ingot_gguf_index_find(const ingot_gguf *g, bool tensors, const char *name) {
+    if (!g || !name) return -1;
+    return tensors ? index_find(g, &g->tensor_index, tensor_name_of, name)
+                   : index_find(g, &g->key_index, kv_name_of, name);
 }

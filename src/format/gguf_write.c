@@ -14,10 +14,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "ingot's GGUF writer copies host values as little-endian: big-endian hosts are not supported"
-#endif
+#include "format/gguf_internal.h"
 
 typedef struct wkv {
     char *key;
@@ -73,16 +70,6 @@ static void wb_u64(wbuf *b, uint64_t v) { wb_put(b, &v, 8); }
 static void wb_str(wbuf *b, const char *s, uint64_t len) {
     wb_u64(b, len);
     wb_put(b, s, (size_t)len);
-}
-
-static size_t scalar_size(ingot_gguf_vtype t) {
-    switch (t) {
-    case INGOT_GGUF_UINT8: case INGOT_GGUF_INT8: case INGOT_GGUF_BOOL: return 1;
-    case INGOT_GGUF_UINT16: case INGOT_GGUF_INT16: return 2;
-    case INGOT_GGUF_UINT32: case INGOT_GGUF_INT32: case INGOT_GGUF_FLOAT32: return 4;
-    case INGOT_GGUF_UINT64: case INGOT_GGUF_INT64: case INGOT_GGUF_FLOAT64: return 8;
-    default: return 0;
-    }
 }
 
 ingot_gguf_writer *ingot_gguf_writer_new(void) {
@@ -143,7 +130,7 @@ static ingot_status set_encoded(ingot_gguf_writer *w, const char *key, wbuf *b) 
 
 ingot_status ingot_gguf_writer_set_scalar(ingot_gguf_writer *w, const char *key, ingot_gguf_vtype t,
                                           const void *v) {
-    size_t sz = scalar_size(t);
+    size_t sz = ingot_gguf_vtype_size(t);
     if (!w || !key || !v || !sz) return INGOT_E_INVALID_ARG;
     wbuf b = {0};
     wb_u32(&b, (uint32_t)t);
@@ -182,7 +169,7 @@ ingot_status ingot_gguf_writer_set_str(ingot_gguf_writer *w, const char *key, co
 
 ingot_status ingot_gguf_writer_set_arr(ingot_gguf_writer *w, const char *key, ingot_gguf_vtype t,
                                        const void *data, uint64_t n) {
-    size_t sz = scalar_size(t);
+    size_t sz = ingot_gguf_vtype_size(t);
     if (!w || !key || !sz || (n && !data)) return INGOT_E_INVALID_ARG;
     if (n > SIZE_MAX / sz) return INGOT_E_NOMEM;
     wbuf b = {0};
@@ -271,7 +258,7 @@ static ingot_status resolve_alignment(ingot_gguf_writer *w, const char *path, si
     } else if (kv) {
         uint32_t t;
         memcpy(&t, kv->val, 4);
-        size_t sz = scalar_size((ingot_gguf_vtype)t);
+        size_t sz = ingot_gguf_vtype_size(t);
         if (!sz || t == INGOT_GGUF_BOOL || t == INGOT_GGUF_FLOAT32 || t == INGOT_GGUF_FLOAT64 ||
             kv->len != 4 + sz)
             return ingot_error_set(err, INGOT_E_INVALID_ARG,
