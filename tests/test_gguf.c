@@ -1152,6 +1152,7 @@ static void test_fuzz(int iterations) {
 }
 
 int main(void) {
+    (void)test_fixture("models"); /* exits before creating anything if missing */
     tmpdir_ = test_tmpdir();
     if (!tmpdir_) { fprintf(stderr, "cannot create a temp dir\n"); return 2; }
     test_base_is_valid();
