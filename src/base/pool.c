@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sched.h>
 #include <stdlib.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -28,7 +29,9 @@ struct ingot_pool {
     atomic_bool quit;
     ingot_task_fn fn;
     void *arg;
-    int sleepers_waiting; /* guarded by mu */
+    /* Sense-reversing barrier for ingot_pool_barrier. */
+    atomic_int bar_count;
+    atomic_int bar_sense;
 };
 
 typedef struct {
@@ -77,6 +80,8 @@ ingot_pool *ingot_pool_new(int n_threads) {
     atomic_init(&pool->gen, 0);
     atomic_init(&pool->pending, 0);
     atomic_init(&pool->quit, false);
+    atomic_init(&pool->bar_count, 0);
+    atomic_init(&pool->bar_sense, 0);
     if (n_threads > 1) {
         pool->threads = calloc((size_t)n_threads - 1, sizeof(pthread_t));
         if (!pool->threads) { free(pool); return NULL; }
@@ -109,6 +114,23 @@ void ingot_pool_free(ingot_pool *pool) {
 }
 
 int ingot_pool_size(const ingot_pool *pool) { return pool ? pool->n : 1; }
+
+void ingot_pool_barrier(ingot_pool *pool) {
+    if (!pool || pool->n == 1) return;
+    int sense = atomic_load_explicit(&pool->bar_sense, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&pool->bar_count, 1, memory_order_acq_rel) == pool->n - 1) {
+        atomic_store_explicit(&pool->bar_count, 0, memory_order_relaxed);
+        atomic_store_explicit(&pool->bar_sense, !sense, memory_order_release);
+        return;
+    }
+    /* Spin: stages are microseconds apart. Yield after a while so an
+     * oversubscribed machine (more threads than free cores) still moves. */
+    int spins = 0;
+    while (atomic_load_explicit(&pool->bar_sense, memory_order_acquire) == sense) {
+        if (++spins < 4096) CPU_RELAX();
+        else sched_yield();
+    }
+}
 
 void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg) {
     if (!pool || pool->n == 1) {

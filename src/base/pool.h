@@ -16,6 +16,13 @@ int ingot_pool_size(const ingot_pool *pool);
  * a time per pool. */
 void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg);
 
+/* Waits until every thread of the running task has reached the barrier.
+ * Only callable from inside a task run by ingot_pool_run (all nth threads
+ * must call it the same number of times). Lets one task hold a whole
+ * forward pass with a few cheap synchronisation points instead of one
+ * pool_run per operation. */
+void ingot_pool_barrier(ingot_pool *pool);
+
 /* Splits [0, n) into nth near-equal ranges; range ith is [*lo, *hi). */
 static inline void ingot_split(long long n, int ith, int nth, long long *lo, long long *hi) {
     long long per = n / nth, rem = n % nth;

@@ -15,9 +15,9 @@ ingot_context_params ingot_context_default_params(void) {
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-static size_t max_scratch(const ingot_model *m, int64_t n) {
-    size_t mx = 0;
-#define UPD(w) do { if ((w).data) { size_t s_ = ingot_matmul_scratch(&(w), n); if (s_ > mx) mx = s_; } } while (0)
+static size_t max_act_row(const ingot_model *m) {
+    size_t mx = 64;
+#define UPD(w) do { if ((w).data) { size_t s_ = ingot_act_row_bytes(&(w)); if (s_ > mx) mx = s_; } } while (0)
     UPD(m->output);
     for (int il = 0; il < m->hp.n_layer; il++) {
         const ingot_layer *L = &m->layers[il];
@@ -59,18 +59,19 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
 
     int64_t E = hp->n_embd, Q = (int64_t)hp->n_head * hp->head_dim, F = hp->n_ff, B = n_batch;
     int64_t QKV = Q + 2 * c->kv_dim;
+    c->act_row = max_act_row(model);
     size_t kv_bytes = align64((size_t)hp->n_layer * (size_t)n_ctx * (size_t)c->kv_dim * c->kv_elt);
+    size_t act_bytes = align64((size_t)B * c->act_row);
     size_t sizes[] = {
         kv_bytes, kv_bytes,
-        align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4),        /* x, xb */
-        align64((size_t)(B * Q) * 4), align64((size_t)(B * c->kv_dim) * 4), /* q, k */
-        align64((size_t)(B * c->kv_dim) * 4), align64((size_t)(B * Q) * 4), /* v, attn */
-        align64((size_t)(B * 2 * F) * 4), align64((size_t)(B * F) * 4),     /* ff_a, ff_b */
-        align64((size_t)(B * QKV) * 4), align64((size_t)(B * E) * 4),       /* qkv, out */
-        align64((size_t)n_threads * (size_t)n_ctx * 4),                     /* scores */
-        align64((size_t)n_threads * (size_t)hp->head_dim * 4),              /* qtmp */
-        align64(max_scratch(model, B)),                                     /* mm_scratch */
-        align64((size_t)B * (size_t)hp->n_vocab * 4),                       /* logits */
+        align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4), /* x xb out */
+        align64((size_t)(B * QKV) * 4), align64((size_t)(B * Q) * 4),                           /* qkv attn */
+        align64((size_t)(B * 2 * F) * 4), align64((size_t)(B * F) * 4),                         /* ff ffh */
+        align64((size_t)B * 2 * (size_t)hp->n_rot * 4),                                         /* rope_cs */
+        align64((size_t)n_threads * (size_t)n_ctx * 4),                                         /* scores */
+        align64((size_t)n_threads * (size_t)hp->head_dim * 4),                                  /* qtmp */
+        act_bytes, act_bytes, act_bytes,                                                        /* act[] */
+        align64((size_t)B * (size_t)hp->n_vocab * 4),                                           /* logits */
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
@@ -82,9 +83,9 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     }
     char *pmem = c->mem;
     void **slots[] = {(void **)&c->kv_k, (void **)&c->kv_v, (void **)&c->x, (void **)&c->xb,
-                      (void **)&c->q, (void **)&c->k, (void **)&c->v, (void **)&c->attn,
-                      (void **)&c->ff_a, (void **)&c->ff_b, (void **)&c->qkv, (void **)&c->out,
-                      (void **)&c->scores, (void **)&c->qtmp, (void **)&c->mm_scratch, (void **)&c->logits};
+                      (void **)&c->out, (void **)&c->qkv, (void **)&c->attn, (void **)&c->ff,
+                      (void **)&c->ffh, (void **)&c->rope_cs, (void **)&c->scores, (void **)&c->qtmp,
+                      (void **)&c->act[0], (void **)&c->act[1], (void **)&c->act[2], (void **)&c->logits};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *slots[i] = pmem;
         pmem += sizes[i];

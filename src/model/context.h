@@ -4,6 +4,8 @@
 #define INGOT_MODEL_CONTEXT_H
 #include "model/model.h"
 
+#define INGOT_ACT_SLOTS 3
+
 struct ingot_context {
     ingot_model *model;
     ingot_context_params params;
@@ -14,10 +16,16 @@ struct ingot_context {
     char *kv_k, *kv_v;     /* [n_layer][n_ctx][kv_dim] */
     void *mem;             /* the one allocation */
     /* activations, [n_batch][...] */
-    float *x, *xb, *q, *k, *v, *attn, *ff_a, *ff_b, *qkv, *out;
+    float *x, *xb, *out;   /* [E] */
+    float *qkv;            /* [Q + 2 KV]: q heads, then k heads, then v heads */
+    float *attn;           /* [Q] */
+    float *ff;             /* [2 F]: gate, then up */
+    float *ffh;            /* [F]: act(gate) * up */
+    float *rope_cs;        /* [2][n_rot]: cos/sin per token, global then sliding layers */
     float *scores;         /* [n_threads][n_ctx] */
     float *qtmp;           /* [n_threads][head_dim] */
-    void *mm_scratch;      /* converted activations for matmul */
+    char *act[INGOT_ACT_SLOTS]; /* converted activations for products */
+    size_t act_row;        /* bytes per converted row (max over weights) */
     float *logits;         /* [logits_cap rows][n_vocab] */
     int32_t logits_cap, n_logit_rows;
     const float *rope_factors; /* chosen per context length (phi3 LongRoPE) */

@@ -1,20 +1,24 @@
 /* Owns the transformer forward pass shared by every supported family:
  * embeddings -> n_layer x (attention + gated FFN) -> final norm -> logits.
  * Family differences come from the hparams (rope style, norms present,
- * scales, sliding windows), so one readable loop serves all of them. */
+ * scales, sliding windows), so one readable loop serves all of them.
+ *
+ * The whole pass is one task on the thread pool: every thread walks the
+ * same stages and takes its share of each (tokens, heads or weight rows),
+ * with a barrier between dependent stages — about ten per layer, and no
+ * thread hand-off or allocation per token. */
 #include <math.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "model/context.h"
 
-typedef struct attn_task {
+typedef struct fwd {
     ingot_context *c;
-    int il;
-    int32_t n, pos0;
-    bool swa;
-    float scale;
-} attn_task;
+    const int32_t *tokens;
+    int32_t n, pos0, first_logit;
+    float *out;
+} fwd;
 
 static inline float kv_load(const ingot_context *c, const char *base, int64_t i) {
     if (c->kv_elt == 2) {
@@ -33,38 +37,95 @@ static inline float round_like_kv(const ingot_context *c, float x) {
     return c->kv_elt == 2 ? ingot_fp16_to_fp32(ingot_fp32_to_fp16(x)) : x;
 }
 
-/* One (token, head) pair per work item: scores over the visible keys,
- * softmax, weighted sum of values. */
-static void attn_worker(void *arg, int ith, int nth) {
-    attn_task *t = arg;
-    ingot_context *c = t->c;
+static void store_kv_row(ingot_context *c, int il, int32_t pos, int64_t off, const float *src, int64_t n,
+                         char *cache) {
+    size_t idx = ((size_t)il * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim + (size_t)off;
+    if (c->kv_elt == 2) {
+        uint16_t *d = (uint16_t *)cache + idx;
+        for (int64_t i = 0; i < n; i++) d[i] = ingot_fp32_to_fp16(src[i]);
+    } else {
+        memcpy((float *)cache + idx, src, (size_t)n * 4);
+    }
+}
+
+static bool layer_swa(const ingot_hparams *hp, int il) { return hp->n_swa > 0 && hp->swa_layer[il]; }
+
+/* Per (token, head): biases, q/k norms, rope, and the new keys/values into
+ * the cache. Items are the n_head query heads then the n_head_kv kv heads
+ * of every token. */
+static void qkv_post(const fwd *f, int il, int ith, int nth) {
+    ingot_context *c = f->c;
+    const ingot_hparams *hp = &c->model->hp;
+    const ingot_layer *L = &c->model->layers[il];
+    const int hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
+    const int64_t Q = (int64_t)nh * hd, KV = c->kv_dim, W = Q + 2 * KV;
+    const bool swa = layer_swa(hp, il);
+    const bool prescale = hp->arch == INGOT_ARCH_GEMMA3;
+    long long lo, hi;
+    ingot_split((long long)f->n * (nh + nkv), ith, nth, &lo, &hi);
+    for (long long item = lo; item < hi; item++) {
+        int32_t t = (int32_t)(item / (nh + nkv));
+        int h = (int)(item % (nh + nkv));
+        float *row = c->qkv + t * W;
+        const float *cs = c->rope_cs + ((size_t)t * 2 + (swa ? 1 : 0)) * (size_t)hp->n_rot;
+        if (h < nh) {
+            float *q = row + (int64_t)h * hd;
+            if (L->bq)
+                for (int d = 0; d < hd; d++) q[d] += L->bq[(int64_t)h * hd + d];
+            if (L->q_norm) ingot_rmsnorm(q, q, L->q_norm, hd, hp->norm_eps);
+            ingot_rope_apply(q, 1, hd, hp->n_rot, cs, hp->rope_style);
+            /* Gemma scales queries before the product (kq scale 1); the
+             * others scale the scores. Same maths, but it decides where
+             * F16 rounding happens, as in llama.cpp. */
+            if (prescale)
+                for (int d = 0; d < hd; d++) q[d] *= hp->attn_scale;
+        } else {
+            int hk = h - nh;
+            float *k = row + Q + (int64_t)hk * hd, *v = row + Q + KV + (int64_t)hk * hd;
+            if (L->bk)
+                for (int d = 0; d < hd; d++) k[d] += L->bk[(int64_t)hk * hd + d];
+            if (L->bv)
+                for (int d = 0; d < hd; d++) v[d] += L->bv[(int64_t)hk * hd + d];
+            if (L->k_norm) ingot_rmsnorm(k, k, L->k_norm, hd, hp->norm_eps);
+            ingot_rope_apply(k, 1, hd, hp->n_rot, cs, hp->rope_style);
+            store_kv_row(c, il, f->pos0 + t, (int64_t)hk * hd, k, hd, c->kv_k);
+            store_kv_row(c, il, f->pos0 + t, (int64_t)hk * hd, v, hd, c->kv_v);
+        }
+    }
+}
+
+/* Per (token, head): scores over the visible keys, softmax, weighted sum
+ * of values. */
+static void attention(const fwd *f, int il, int ith, int nth) {
+    ingot_context *c = f->c;
     const ingot_hparams *hp = &c->model->hp;
     const int hd = hp->head_dim, nh = hp->n_head, group = hp->n_head / hp->n_head_kv;
-    const size_t layer_off = (size_t)t->il * (size_t)c->n_ctx * (size_t)c->kv_dim * c->kv_elt;
+    const int64_t Q = (int64_t)nh * hd, W = Q + 2 * c->kv_dim;
+    const size_t layer_off = (size_t)il * (size_t)c->n_ctx * (size_t)c->kv_dim * c->kv_elt;
     const char *kbase = c->kv_k + layer_off, *vbase = c->kv_v + layer_off;
+    const bool swa = layer_swa(hp, il);
+    const float scale = hp->arch == INGOT_ARCH_GEMMA3 ? 1.0f : hp->attn_scale;
     float *scores = c->scores + (size_t)ith * (size_t)c->n_ctx;
     float *qv = c->qtmp + (size_t)ith * (size_t)hd;
     long long lo, hi;
-    ingot_split((long long)t->n * nh, ith, nth, &lo, &hi);
+    ingot_split((long long)f->n * nh, ith, nth, &lo, &hi);
     for (long long item = lo; item < hi; item++) {
-        int32_t ti = (int32_t)(item / nh);
+        int32_t t = (int32_t)(item / nh);
         int h = (int)(item % nh), hk = h / group;
-        int32_t p = t->pos0 + ti;
-        int32_t first = 0;
-        if (t->swa && p - hp->n_swa + 1 > 0) first = p - hp->n_swa + 1;
-        const float *q = c->q + ((size_t)ti * nh + h) * hd;
+        int32_t p = f->pos0 + t, first = 0;
+        if (swa && p - hp->n_swa + 1 > 0) first = p - hp->n_swa + 1;
+        const float *q = c->qkv + t * W + (int64_t)h * hd;
         for (int d = 0; d < hd; d++) qv[d] = round_like_kv(c, q[d]);
         for (int32_t j = first; j <= p; j++) {
             const char *kr = kbase + ((size_t)j * c->kv_dim + (size_t)hk * hd) * c->kv_elt;
             float s = 0;
             for (int d = 0; d < hd; d++) s += qv[d] * kv_load(c, kr, d);
-            s *= t->scale;
+            s *= scale;
             if (hp->attn_softcap > 0) s = hp->attn_softcap * tanhf(s / hp->attn_softcap);
             scores[j - first] = s;
         }
-        int32_t nk = p - first + 1;
-        ingot_softmax(scores, nk);
-        float *o = c->attn + ((size_t)ti * nh + h) * hd;
+        ingot_softmax(scores, p - first + 1);
+        float *o = c->attn + t * Q + (int64_t)h * hd;
         for (int d = 0; d < hd; d++) o[d] = 0;
         for (int32_t j = first; j <= p; j++) {
             const char *vr = vbase + ((size_t)j * c->kv_dim + (size_t)hk * hd) * c->kv_elt;
@@ -74,132 +135,168 @@ static void attn_worker(void *arg, int ith, int nth) {
     }
 }
 
-static void store_kv(ingot_context *c, int il, int32_t pos, const float *k, const float *v) {
-    size_t off = ((size_t)il * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim;
-    if (c->kv_elt == 2) {
-        uint16_t *kd = (uint16_t *)c->kv_k + off, *vd = (uint16_t *)c->kv_v + off;
-        for (int64_t i = 0; i < c->kv_dim; i++) {
-            kd[i] = ingot_fp32_to_fp16(k[i]);
-            vd[i] = ingot_fp32_to_fp16(v[i]);
+/* Converts rows of x for each weight (once per distinct activation type)
+ * and sets up the product jobs. Returns the number of jobs. */
+static int prepare_jobs(ingot_context *c, const ingot_weight *const *ws, float *const *ys, const int64_t *ldy,
+                        int nw, const float *x, int64_t n, int64_t ne0, ingot_mm_job *jobs, int ith,
+                        int nth) {
+    ingot_type done[INGOT_ACT_SLOTS];
+    int n_done = 0;
+    for (int i = 0; i < nw; i++) {
+        ingot_type at = ingot_weight_act_type(ws[i]);
+        int slot = -1;
+        for (int j = 0; j < n_done; j++)
+            if (done[j] == at) slot = j;
+        if (slot < 0) {
+            slot = n_done;
+            done[n_done++] = at;
+            ingot_act_convert(ith, nth, at, x, n, ne0, c->act[slot], c->act_row);
         }
-    } else {
-        memcpy((float *)c->kv_k + off, k, (size_t)c->kv_dim * 4);
-        memcpy((float *)c->kv_v + off, v, (size_t)c->kv_dim * 4);
+        bool f32 = at == INGOT_TYPE_F32;
+        jobs[i] = (ingot_mm_job){ws[i], f32 ? (const void *)x : c->act[slot],
+                                 f32 ? (size_t)ne0 * 4 : c->act_row, ys[i], ldy[i]};
     }
+    return nw;
 }
 
-static void add_bias(float *x, const float *b, int64_t n) {
-    if (b)
-        for (int64_t i = 0; i < n; i++) x[i] += b[i];
-}
-
-static void head_norm(float *x, int n_head, int hd, const float *w, float eps) {
-    if (!w) return;
-    for (int h = 0; h < n_head; h++) ingot_rmsnorm(x + (size_t)h * hd, x + (size_t)h * hd, w, hd, eps);
-}
-
-static void attention_block(ingot_context *c, int il, int32_t n, int32_t pos0) {
+static void forward_task(void *arg, int ith, int nth) {
+    const fwd *f = arg;
+    ingot_context *c = f->c;
+    ingot_pool *pool = c->pool;
     const ingot_model *m = c->model;
     const ingot_hparams *hp = &m->hp;
-    const ingot_layer *L = &m->layers[il];
-    const int64_t E = hp->n_embd, hd = hp->head_dim, Q = (int64_t)hp->n_head * hd, KV = c->kv_dim;
-    for (int32_t t = 0; t < n; t++) ingot_rmsnorm(c->xb + t * E, c->x + t * E, L->attn_norm, E, hp->norm_eps);
-    if (L->wqkv.data) {
-        ingot_matmul(c->pool, &L->wqkv, c->xb, n, c->qkv, Q + 2 * KV, c->mm_scratch);
-        for (int32_t t = 0; t < n; t++) {
-            const float *row = c->qkv + t * (Q + 2 * KV);
-            memcpy(c->q + t * Q, row, (size_t)Q * 4);
-            memcpy(c->k + t * KV, row + Q, (size_t)KV * 4);
-            memcpy(c->v + t * KV, row + Q + KV, (size_t)KV * 4);
-        }
-    } else {
-        ingot_matmul(c->pool, &L->wq, c->xb, n, c->q, Q, c->mm_scratch);
-        ingot_matmul(c->pool, &L->wk, c->xb, n, c->k, KV, c->mm_scratch);
-        ingot_matmul(c->pool, &L->wv, c->xb, n, c->v, KV, c->mm_scratch);
-    }
-    const bool swa = hp->n_swa > 0 && hp->swa_layer[il];
-    const float base = swa ? hp->rope_base_swa : hp->rope_base;
-    const float fscale = swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale;
-    /* Gemma scales queries before the product (kq scale 1); others scale
-     * the scores. Same maths, but it decides where F16 rounding happens. */
-    const bool prescale = hp->arch == INGOT_ARCH_GEMMA3;
-    for (int32_t t = 0; t < n; t++) {
-        float *q = c->q + t * Q, *k = c->k + t * KV, *v = c->v + t * KV;
-        add_bias(q, L->bq, Q);
-        add_bias(k, L->bk, KV);
-        add_bias(v, L->bv, KV);
-        head_norm(q, hp->n_head, (int)hd, L->q_norm, hp->norm_eps);
-        head_norm(k, hp->n_head_kv, (int)hd, L->k_norm, hp->norm_eps);
-        ingot_rope(q, hp->n_head, (int)hd, hp->n_rot, pos0 + t, base, fscale, c->rope_factors, 1.0f,
-                   hp->rope_style);
-        ingot_rope(k, hp->n_head_kv, (int)hd, hp->n_rot, pos0 + t, base, fscale, c->rope_factors, 1.0f,
-                   hp->rope_style);
-        if (prescale)
-            for (int64_t i = 0; i < Q; i++) q[i] *= hp->attn_scale;
-        store_kv(c, il, pos0 + t, k, v);
-    }
-    attn_task task = {c, il, n, pos0, swa, prescale ? 1.0f : hp->attn_scale};
-    ingot_pool_run(c->pool, attn_worker, &task);
-    ingot_matmul(c->pool, &L->wo, c->attn, n, c->out, E, c->mm_scratch);
-    for (int32_t t = 0; t < n; t++) {
-        float *o = c->out + t * E, *x = c->x + t * E;
-        if (L->post_attn_norm) ingot_rmsnorm(o, o, L->post_attn_norm, E, hp->norm_eps);
-        for (int64_t i = 0; i < E; i++) x[i] += o[i];
-    }
-}
+    const int64_t E = hp->n_embd, hd = hp->head_dim, Q = (int64_t)hp->n_head * hd, KV = c->kv_dim,
+                  W = Q + 2 * KV, F = hp->n_ff;
+    const int32_t n = f->n;
+    long long t0, t1;
+    ingot_split(n, ith, nth, &t0, &t1);
+    ingot_mm_job jobs[3];
 
-static void ffn_block(ingot_context *c, int il, int32_t n) {
-    const ingot_model *m = c->model;
-    const ingot_hparams *hp = &m->hp;
-    const ingot_layer *L = &m->layers[il];
-    const int64_t E = hp->n_embd, F = hp->n_ff;
-    for (int32_t t = 0; t < n; t++) ingot_rmsnorm(c->xb + t * E, c->x + t * E, L->ffn_norm, E, hp->norm_eps);
-    if (L->w_gate_up.data) {
-        /* Fused [gate | up] rows: split into ff_a (gate) and ff_b (up). */
-        ingot_matmul(c->pool, &L->w_gate_up, c->xb, n, c->ff_a, 2 * F, c->mm_scratch);
-        for (int32_t t = 0; t < n; t++) memcpy(c->ff_b + t * F, c->ff_a + t * 2 * F + F, (size_t)F * 4);
-        for (int32_t t = 0; t < n; t++) memmove(c->ff_a + t * F, c->ff_a + t * 2 * F, (size_t)F * 4);
-    } else {
-        ingot_matmul(c->pool, &L->w_gate, c->xb, n, c->ff_a, F, c->mm_scratch);
-        ingot_matmul(c->pool, &L->w_up, c->xb, n, c->ff_b, F, c->mm_scratch);
+    /* Embeddings, rope tables for this batch's positions, first norm. */
+    for (long long t = t0; t < t1; t++) {
+        float *x = c->x + t * E;
+        ingot_weight_row(&m->tok_embd, f->tokens[t], x);
+        if (hp->embd_scale != 1.0f)
+            for (int64_t i = 0; i < E; i++) x[i] *= hp->embd_scale;
+        float *cs = c->rope_cs + (size_t)t * 2 * (size_t)hp->n_rot;
+        ingot_rope_cache(cs, hp->n_rot, f->pos0 + (int32_t)t, hp->rope_base, hp->rope_freq_scale,
+                         c->rope_factors, 1.0f);
+        ingot_rope_cache(cs + hp->n_rot, hp->n_rot, f->pos0 + (int32_t)t, hp->rope_base_swa,
+                         hp->rope_freq_scale_swa, c->rope_factors, 1.0f);
+        ingot_rmsnorm(c->xb + t * E, x, m->layers[0].attn_norm, E, hp->norm_eps);
     }
-    for (int64_t i = 0; i < (int64_t)n * F; i++) {
-        float g = c->ff_a[i];
-        c->ff_a[i] = (hp->act == INGOT_ACT_GELU_TANH ? ingot_gelu_tanh(g) : ingot_silu(g)) * c->ff_b[i];
+    ingot_pool_barrier(pool);
+
+    for (int il = 0; il < hp->n_layer; il++) {
+        const ingot_layer *L = &m->layers[il];
+        /* q, k, v (one fused product when the file has attn_qkv) */
+        int nj;
+        if (L->wqkv.data) {
+            const ingot_weight *ws[] = {&L->wqkv};
+            float *ys[] = {c->qkv};
+            int64_t ld[] = {W};
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->xb, n, E, jobs, ith, nth);
+        } else {
+            const ingot_weight *ws[] = {&L->wq, &L->wk, &L->wv};
+            float *ys[] = {c->qkv, c->qkv + Q, c->qkv + Q + KV};
+            int64_t ld[] = {W, W, W};
+            nj = prepare_jobs(c, ws, ys, ld, 3, c->xb, n, E, jobs, ith, nth);
+        }
+        ingot_pool_barrier(pool);
+        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_pool_barrier(pool);
+        qkv_post(f, il, ith, nth);
+        ingot_pool_barrier(pool);
+        attention(f, il, ith, nth);
+        ingot_pool_barrier(pool);
+        {
+            const ingot_weight *ws[] = {&L->wo};
+            float *ys[] = {c->out};
+            int64_t ld[] = {E};
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->attn, n, Q, jobs, ith, nth);
+        }
+        ingot_pool_barrier(pool);
+        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_pool_barrier(pool);
+        for (long long t = t0; t < t1; t++) {
+            float *o = c->out + t * E, *x = c->x + t * E;
+            if (L->post_attn_norm) ingot_rmsnorm(o, o, L->post_attn_norm, E, hp->norm_eps);
+            for (int64_t i = 0; i < E; i++) x[i] += o[i];
+            ingot_rmsnorm(c->xb + t * E, x, L->ffn_norm, E, hp->norm_eps);
+        }
+        ingot_pool_barrier(pool);
+        /* gate and up into one [2F] row per token: gate, then up */
+        if (L->w_gate_up.data) {
+            const ingot_weight *ws[] = {&L->w_gate_up};
+            float *ys[] = {c->ff};
+            int64_t ld[] = {2 * F};
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->xb, n, E, jobs, ith, nth);
+        } else {
+            const ingot_weight *ws[] = {&L->w_gate, &L->w_up};
+            float *ys[] = {c->ff, c->ff + F};
+            int64_t ld[] = {2 * F, 2 * F};
+            nj = prepare_jobs(c, ws, ys, ld, 2, c->xb, n, E, jobs, ith, nth);
+        }
+        ingot_pool_barrier(pool);
+        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_pool_barrier(pool);
+        for (long long t = t0; t < t1; t++) {
+            const float *g = c->ff + t * 2 * F, *u = g + F;
+            float *h = c->ffh + t * F;
+            if (hp->act == INGOT_ACT_GELU_TANH)
+                for (int64_t i = 0; i < F; i++) h[i] = ingot_gelu_tanh(g[i]) * u[i];
+            else
+                for (int64_t i = 0; i < F; i++) h[i] = ingot_silu(g[i]) * u[i];
+        }
+        ingot_pool_barrier(pool);
+        {
+            const ingot_weight *ws[] = {&L->w_down};
+            float *ys[] = {c->out};
+            int64_t ld[] = {E};
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->ffh, n, F, jobs, ith, nth);
+        }
+        ingot_pool_barrier(pool);
+        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_pool_barrier(pool);
+        const float *next_norm = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : NULL;
+        for (long long t = t0; t < t1; t++) {
+            float *o = c->out + t * E, *x = c->x + t * E;
+            if (L->post_ffn_norm) ingot_rmsnorm(o, o, L->post_ffn_norm, E, hp->norm_eps);
+            for (int64_t i = 0; i < E; i++) x[i] += o[i];
+            if (next_norm) ingot_rmsnorm(c->xb + t * E, x, next_norm, E, hp->norm_eps);
+        }
+        ingot_pool_barrier(pool);
     }
-    ingot_matmul(c->pool, &L->w_down, c->ff_a, n, c->out, E, c->mm_scratch);
-    for (int32_t t = 0; t < n; t++) {
-        float *o = c->out + t * E, *x = c->x + t * E;
-        if (L->post_ffn_norm) ingot_rmsnorm(o, o, L->post_ffn_norm, E, hp->norm_eps);
-        for (int64_t i = 0; i < E; i++) x[i] += o[i];
+
+    const int32_t rows = n - f->first_logit;
+    if (rows <= 0) return;
+    long long r0, r1;
+    ingot_split(rows, ith, nth, &r0, &r1);
+    for (long long r = r0; r < r1; r++)
+        ingot_rmsnorm(c->xb + r * E, c->x + (f->first_logit + r) * E, m->output_norm, E, hp->norm_eps);
+    ingot_pool_barrier(pool);
+    {
+        const ingot_weight *ws[] = {&m->output};
+        float *ys[] = {f->out};
+        int64_t ld[] = {hp->n_vocab};
+        prepare_jobs(c, ws, ys, ld, 1, c->xb, rows, E, jobs, ith, nth);
+    }
+    ingot_pool_barrier(pool);
+    ingot_mm_run(ith, nth, jobs, 1, rows);
+    if (hp->final_softcap > 0) {
+        ingot_pool_barrier(pool);
+        const float cap = hp->final_softcap;
+        for (long long r = r0; r < r1; r++) {
+            float *lr = f->out + r * hp->n_vocab;
+            for (int32_t i = 0; i < hp->n_vocab; i++) lr[i] = cap * tanhf(lr[i] / cap);
+        }
     }
 }
 
 ingot_status ingot_forward(ingot_context *c, const int32_t *tokens, int32_t n, int32_t first_logit, float *out) {
-    const ingot_model *m = c->model;
-    const ingot_hparams *hp = &m->hp;
-    const int64_t E = hp->n_embd;
     if (n <= 0 || n > c->n_batch || c->n_past + n > c->n_ctx)
         return ingot_error_set(&c->err, INGOT_E_INTERNAL, "forward: bad batch of %d tokens", n);
-    const int32_t pos0 = c->n_past;
-    for (int32_t t = 0; t < n; t++) {
-        float *x = c->x + t * E;
-        ingot_weight_row(&m->tok_embd, tokens[t], x);
-        if (hp->embd_scale != 1.0f)
-            for (int64_t i = 0; i < E; i++) x[i] *= hp->embd_scale;
-    }
-    for (int il = 0; il < hp->n_layer; il++) {
-        attention_block(c, il, n, pos0);
-        ffn_block(c, il, n);
-    }
-    int32_t rows = n - first_logit;
-    if (rows <= 0) return INGOT_OK;
-    for (int32_t t = 0; t < rows; t++)
-        ingot_rmsnorm(c->xb + t * E, c->x + (first_logit + t) * E, m->output_norm, E, hp->norm_eps);
-    ingot_matmul(c->pool, &m->output, c->xb, rows, out, hp->n_vocab, c->mm_scratch);
-    if (hp->final_softcap > 0) {
-        const float cap = hp->final_softcap;
-        for (int64_t i = 0; i < (int64_t)rows * hp->n_vocab; i++) out[i] = cap * tanhf(out[i] / cap);
-    }
+    fwd f = {c, tokens, n, c->n_past, first_logit, out};
+    ingot_pool_run(c->pool, forward_task, &f);
     return INGOT_OK;
 }

@@ -1,8 +1,8 @@
-/* Owns the reference implementations of the forward pass's element-wise
- * ops and the threaded weight x activations product. Activations are
- * converted to the weight type's vec_dot_type first (as llama.cpp does, so
- * quantized models see the same rounding), then each thread computes a
- * contiguous range of output rows for every token. */
+/* Owns the forward pass's element-wise ops and the weight x activations
+ * product. Activations are converted to the weight type's vec_dot_type
+ * first (as llama.cpp does, so quantized models see the same rounding),
+ * then each thread computes a contiguous range of output rows for every
+ * token. */
 #include "tensor/ops.h"
 
 #include <math.h>
@@ -48,61 +48,73 @@ static ingot_from_float_fn act_quantizer(ingot_type vec_dot_type) {
     return ingot_type_traits_get(vec_dot_type)->from_float;
 }
 
-size_t ingot_matmul_scratch(const ingot_weight *w, int64_t n) {
-    const ingot_type_traits *tr = ingot_type_traits_get(w->type);
-    if (!tr || tr->vec_dot_type == INGOT_TYPE_F32) return 0;
-    size_t row = ingot_type_row_size(tr->vec_dot_type, w->ne0);
-    row = (row + 63) & ~(size_t)63;
-    return row * (size_t)n;
+ingot_type ingot_weight_act_type(const ingot_weight *w) {
+    return ingot_type_traits_get(w->type)->vec_dot_type;
 }
 
-typedef struct {
+size_t ingot_act_row_bytes(const ingot_weight *w) {
+    ingot_type t = ingot_weight_act_type(w);
+    if (t == INGOT_TYPE_F32) return 0;
+    return (ingot_type_row_size(t, w->ne0) + 63) & ~(size_t)63;
+}
+
+void ingot_act_convert(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
+                       void *dst, size_t row_bytes) {
+    if (type == INGOT_TYPE_F32) return;
+    ingot_from_float_fn quantize = act_quantizer(type);
+    long long lo, hi;
+    ingot_split(n, ith, nth, &lo, &hi);
+    for (long long i = lo; i < hi; i++) quantize(x + i * ne0, (char *)dst + (size_t)i * row_bytes, ne0);
+}
+
+void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n) {
+    int64_t total = 0;
+    for (int j = 0; j < n_jobs; j++) total += jobs[j].w->ne1;
+    long long lo, hi;
+    ingot_split(total, ith, nth, &lo, &hi);
+    int64_t base = 0;
+    for (int j = 0; j < n_jobs; j++) {
+        const ingot_mm_job *jb = &jobs[j];
+        const ingot_weight *w = jb->w;
+        int64_t r0 = lo - base > 0 ? lo - base : 0, r1 = hi - base < w->ne1 ? hi - base : w->ne1;
+        base += w->ne1;
+        if (r0 >= r1) continue;
+        ingot_vec_dot_fn dot = ingot_type_traits_get(w->type)->vec_dot;
+        const char *wd = w->data;
+        for (int64_t r = r0; r < r1; r++) {
+            const void *row = wd + (size_t)r * w->row_bytes;
+            for (int64_t i = 0; i < n; i++)
+                dot(w->ne0, &jb->y[i * jb->ldy + r], row, (const char *)jb->act + (size_t)i * jb->act_row);
+        }
+    }
+}
+
+typedef struct matmul_task {
     const ingot_weight *w;
     const float *x;
     int64_t n;
     float *y;
     int64_t ldy;
-    char *q;        /* converted activations */
-    size_t q_row;   /* stride of q rows */
+    void *scratch;
+    ingot_pool *pool;
 } matmul_task;
 
-static void matmul_convert(void *arg, int ith, int nth) {
+static void matmul_worker(void *arg, int ith, int nth) {
     matmul_task *t = arg;
-    const ingot_type_traits *tr = ingot_type_traits_get(t->w->type);
-    ingot_from_float_fn quantize = act_quantizer(tr->vec_dot_type);
-    long long lo, hi;
-    ingot_split(t->n, ith, nth, &lo, &hi);
-    for (long long i = lo; i < hi; i++)
-        quantize(t->x + i * t->w->ne0, t->q + (size_t)i * t->q_row, t->w->ne0);
-}
-
-static void matmul_rows(void *arg, int ith, int nth) {
-    matmul_task *t = arg;
-    const ingot_weight *w = t->w;
-    const ingot_type_traits *tr = ingot_type_traits_get(w->type);
-    long long lo, hi;
-    ingot_split(w->ne1, ith, nth, &lo, &hi);
-    const char *base = w->data;
-    for (long long r = lo; r < hi; r++) {
-        const void *row = base + (size_t)r * w->row_bytes;
-        for (int64_t i = 0; i < t->n; i++) {
-            const void *xi = t->q ? (const void *)(t->q + (size_t)i * t->q_row)
-                                  : (const void *)(t->x + i * w->ne0);
-            tr->vec_dot(w->ne0, &t->y[i * t->ldy + r], row, xi);
-        }
+    size_t rb = ingot_act_row_bytes(t->w);
+    ingot_mm_job job = {t->w, rb ? t->scratch : (const void *)t->x, rb ? rb : (size_t)t->w->ne0 * 4, t->y,
+                        t->ldy};
+    if (rb) {
+        ingot_act_convert(ith, nth, ingot_weight_act_type(t->w), t->x, t->n, t->w->ne0, t->scratch, rb);
+        ingot_pool_barrier(t->pool);
     }
+    ingot_mm_run(ith, nth, &job, 1, t->n);
 }
 
 void ingot_matmul(ingot_pool *pool, const ingot_weight *w, const float *x, int64_t n, float *y,
                   int64_t ldy, void *scratch) {
-    const ingot_type_traits *tr = ingot_type_traits_get(w->type);
-    matmul_task t = {w, x, n, y, ldy, NULL, 0};
-    if (tr->vec_dot_type != INGOT_TYPE_F32) {
-        t.q = scratch;
-        t.q_row = (ingot_type_row_size(tr->vec_dot_type, w->ne0) + 63) & ~(size_t)63;
-        ingot_pool_run(pool, matmul_convert, &t);
-    }
-    ingot_pool_run(pool, matmul_rows, &t);
+    matmul_task t = {w, x, n, y, ldy, scratch, pool};
+    ingot_pool_run(pool, matmul_worker, &t);
 }
 
 void ingot_weight_row(const ingot_weight *w, int64_t row, float *out) {
@@ -122,22 +134,30 @@ void ingot_rmsnorm(float *out, const float *x, const float *weight, int64_t n, f
         for (int64_t i = 0; i < n; i++) out[i] = x[i] * scale;
 }
 
-void ingot_rope(float *x, int n_head, int head_dim, int n_rot, int32_t pos, float base,
-                float freq_scale, const float *factors, float attn_factor, ingot_rope_style style) {
+void ingot_rope_cache(float *cs, int n_rot, int32_t pos, float base, float freq_scale,
+                      const float *factors, float attn_factor) {
     const float theta_scale = powf(base, -2.0f / (float)n_rot);
+    float theta = (float)pos * freq_scale;
+    for (int i = 0; i < n_rot / 2; i++) {
+        float th = factors ? theta / factors[i] : theta;
+        cs[2 * i] = cosf(th) * attn_factor;
+        cs[2 * i + 1] = sinf(th) * attn_factor;
+        theta *= theta_scale;
+    }
+}
+
+void ingot_rope_apply(float *x, int n_head, int head_dim, int n_rot, const float *cs,
+                      ingot_rope_style style) {
+    const int half = n_rot / 2;
     for (int h = 0; h < n_head; h++) {
         float *v = x + (size_t)h * head_dim;
-        float theta = (float)pos * freq_scale;
-        for (int i = 0; i < n_rot / 2; i++) {
-            float th = factors ? theta / factors[i] : theta;
-            float c = cosf(th) * attn_factor, s = sinf(th) * attn_factor;
-            int a, b;
-            if (style == INGOT_ROPE_NORM) { a = 2 * i; b = 2 * i + 1; }
-            else { a = i; b = i + n_rot / 2; }
-            float x0 = v[a], x1 = v[b];
+        for (int i = 0; i < half; i++) {
+            const float c = cs[2 * i], s = cs[2 * i + 1];
+            const int a = style == INGOT_ROPE_NORM ? 2 * i : i;
+            const int b = style == INGOT_ROPE_NORM ? 2 * i + 1 : i + half;
+            const float x0 = v[a], x1 = v[b];
             v[a] = x0 * c - x1 * s;
             v[b] = x0 * s + x1 * c;
-            theta *= theta_scale;
         }
     }
 }

@@ -1,6 +1,7 @@
 /* Numeric building blocks of the forward pass: norms, activations, rope,
- * softmax, and the weight-times-activations product. Kernels are pure
- * functions of (ith, nth); the *_mt wrappers spread them over the pool. */
+ * softmax, and the weight-times-activations product. Everything here is a
+ * pure function of its inputs and (ith, nth), meant to run inside one pool
+ * task: callers put ingot_pool_barrier between dependent stages. */
 #ifndef INGOT_TENSOR_OPS_H
 #define INGOT_TENSOR_OPS_H
 #include <stddef.h>
@@ -18,12 +19,32 @@ typedef struct ingot_weight {
     const void *data;
 } ingot_weight;
 
-/* Bytes of scratch ingot_matmul needs to hold n activation rows of length
- * ne0 converted to w's vec_dot_type. */
-size_t ingot_matmul_scratch(const ingot_weight *w, int64_t n);
+/* The type activations are converted to before a product with w. */
+ingot_type ingot_weight_act_type(const ingot_weight *w);
+/* Bytes of one converted activation row (64-byte multiple), 0 for F32. */
+size_t ingot_act_row_bytes(const ingot_weight *w);
 
-/* y[t][r] = dot(w row r, x[t]) for t < n, r < ne1 (y rows are ldy apart).
- * scratch: ingot_matmul_scratch bytes, 64-byte aligned. */
+/* Converts rows [lo, hi) of x ([n][ne0] floats) to `type` (the weights'
+ * activation type) into dst (rows row_bytes apart). Split across threads
+ * by row; run before the products that read dst. */
+void ingot_act_convert(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
+                       void *dst, size_t row_bytes);
+
+/* One product y[t][r] = dot(w row r, act row t) for t < n, r < w->ne1. */
+typedef struct ingot_mm_job {
+    const ingot_weight *w;
+    const void *act;   /* converted rows (or the floats themselves for F32) */
+    size_t act_row;    /* bytes between activation rows */
+    float *y;          /* output, rows ldy floats apart */
+    int64_t ldy;
+} ingot_mm_job;
+
+/* Runs several products over the same n activation rows (e.g. q, k and v)
+ * as one pool of output rows split evenly across threads. */
+void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n);
+
+/* Convenience for code outside a task: convert + product on the pool.
+ * scratch: n * ingot_act_row_bytes(w) bytes, 64-byte aligned. */
 void ingot_matmul(ingot_pool *pool, const ingot_weight *w, const float *x, int64_t n, float *y,
                   int64_t ldy, void *scratch);
 
@@ -38,12 +59,14 @@ typedef enum ingot_rope_style {
     INGOT_ROPE_NEOX = 1  /* rotates (x[i], x[i + n/2]) — qwen, gemma, phi3 */
 } ingot_rope_style;
 
-/* Rotates the first n_rot dims of each of n_head vectors of head_dim at
- * position pos. theta_i = pos * freq_scale * base^(-2i/n_rot) / factors[i]
- * (factors may be NULL); attn_factor scales cos/sin (YaRN-style mscale, 1
- * otherwise). */
-void ingot_rope(float *x, int n_head, int head_dim, int n_rot, int32_t pos, float base,
-                float freq_scale, const float *factors, float attn_factor, ingot_rope_style style);
+/* cs[2i], cs[2i+1] = cos, sin of theta_i = pos * freq_scale *
+ * base^(-2i/n_rot) / factors[i] (factors may be NULL), times attn_factor,
+ * for i < n_rot/2. Computed once per token, shared by all heads/layers. */
+void ingot_rope_cache(float *cs, int n_rot, int32_t pos, float base, float freq_scale,
+                      const float *factors, float attn_factor);
+/* Rotates the first n_rot dims of each of n_head vectors of head_dim. */
+void ingot_rope_apply(float *x, int n_head, int head_dim, int n_rot, const float *cs,
+                      ingot_rope_style style);
 
 void ingot_softmax(float *x, int64_t n);
 float ingot_silu(float x);
