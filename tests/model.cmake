@@ -1,1 +1,2 @@
 ingot_test(test_parity LAYERS base tensor format model)
+ingot_cli_test(eval_show)
