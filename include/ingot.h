@@ -139,6 +139,89 @@ const struct ingot_tokenizer *ingot_model_tokenizer(const ingot_model *model);
 /* ----------------------------------------------------------- tokenizer -- */
 /* (section owned by src/tokenizer/) */
 
+/* A tokenizer turns text into token ids and back, exactly as the model's
+ * own tokenizer does (Hugging Face `tokenizers` semantics): SentencePiece-
+ * style BPE (U+2581 for spaces, <0xXX> byte fallback) or byte-level BPE
+ * (GPT-2 byte map) with the model's pre-tokenizer. Immutable once loaded:
+ * one handle may be used by several threads at once. */
+typedef struct ingot_tokenizer ingot_tokenizer;
+
+/* Loads a tokenizer from path: a Hugging Face tokenizer.json, a directory
+ * holding tokenizer.json or vocab.json + merges.txt (tokenizer_config.json
+ * beside them supplies special tokens and add_bos), or a .gguf file (its
+ * tokenizer.ggml.* vocabulary). */
+ingot_status ingot_tokenizer_load(const char *path, ingot_tokenizer **out, ingot_error *err);
+void ingot_tokenizer_free(ingot_tokenizer *tok);
+
+/* Encodes len bytes of text. add_bos: add the BOS (and EOS) tokens the
+ * tokenizer's configuration asks for (see ingot_tokenizer_add_bos).
+ * parse_special: control tokens written in the text ("<|im_end|>") become
+ * their ids; when false they are tokenized as plain text (non-special added
+ * tokens such as "<think>" are always matched). Invalid UTF-8 never fails:
+ * each ill-formed sequence is encoded as U+FFFD. *ids is malloc'ed (free()
+ * it; never NULL on success, even when *n_ids is 0). */
+ingot_status ingot_tokenize(const ingot_tokenizer *tok, const char *text, size_t len, bool add_bos,
+                            bool parse_special, int32_t **ids, int32_t *n_ids, ingot_error *err);
+
+/* Decodes ids to text with the tokenizer's decoder rules (byte-level
+ * mapping or U+2581 -> ' ' with <0xXX> bytes; the leading space a
+ * SentencePiece model prepends is removed). special: include the text of
+ * control tokens ("<s>", "<|im_end|>"); when false they are skipped. The
+ * result is always valid UTF-8 (ill-formed bytes become U+FFFD) and
+ * NUL-terminated; *text is malloc'ed (free() it). Fails with
+ * INGOT_E_RANGE on an id outside [0, n_vocab). */
+ingot_status ingot_detokenize(const ingot_tokenizer *tok, const int32_t *ids, size_t n, bool special,
+                              char **text, size_t *len, ingot_error *err);
+
+/* The vocabulary entry of id as stored ("▁Hello", "Ġworld", "<0x0A>"),
+ * NUL-terminated, living as long as tok; NULL when id is out of range. */
+const char *ingot_token_piece(const ingot_tokenizer *tok, int32_t id, size_t *len);
+/* The bytes id decodes to on its own (no leading-space removal; may be a
+ * fragment of a UTF-8 character). Writes at most cap bytes to buf and
+ * returns the full length, or -1 for an id out of range. */
+int32_t ingot_token_to_bytes(const ingot_tokenizer *tok, int32_t id, bool special, char *buf, size_t cap);
+/* Id of the token whose vocabulary text is exactly s[0..len), or -1. */
+int32_t ingot_token_find(const ingot_tokenizer *tok, const char *s, size_t len);
+
+int32_t ingot_tokenizer_n_vocab(const ingot_tokenizer *tok);
+/* Special ids; -1 when the tokenizer has none. */
+int32_t ingot_tokenizer_bos(const ingot_tokenizer *tok);
+int32_t ingot_tokenizer_eos(const ingot_tokenizer *tok);
+int32_t ingot_tokenizer_eot(const ingot_tokenizer *tok); /* end of turn: <|eot_id|>, <|im_end|>... */
+int32_t ingot_tokenizer_pad(const ingot_tokenizer *tok);
+int32_t ingot_tokenizer_unk(const ingot_tokenizer *tok);
+/* Text of BOS / EOS ("<s>", "<|im_end|>"), "" when absent; lives as long
+ * as tok (chat templates need bos_token / eos_token). */
+const char *ingot_tokenizer_bos_text(const ingot_tokenizer *tok);
+const char *ingot_tokenizer_eos_text(const ingot_tokenizer *tok);
+/* Whether encoding with add_bos=true prepends BOS / appends EOS. */
+bool ingot_tokenizer_add_bos(const ingot_tokenizer *tok);
+bool ingot_tokenizer_add_eos(const ingot_tokenizer *tok);
+/* End of generation: EOS, EOT, and the usual end-of-turn tokens present
+ * in the vocabulary (<|im_end|>, <|eot_id|>, <end_of_turn>, <|end|>,
+ * <|endoftext|>...). */
+bool ingot_tokenizer_is_eog(const ingot_tokenizer *tok, int32_t id);
+/* Control tokens (special, not meant to be shown as text). */
+bool ingot_token_is_control(const ingot_tokenizer *tok, int32_t id);
+/* "llama" (SentencePiece-style BPE) or "gpt2" (byte-level BPE). */
+const char *ingot_tokenizer_model(const ingot_tokenizer *tok);
+
+/* Streaming decoder: feed ids one at a time and get back only complete
+ * UTF-8 text; the bytes of a character split across tokens are held until
+ * it is complete (or flushed as U+FFFD when it never completes). */
+typedef struct ingot_detok_stream ingot_detok_stream;
+/* special: as in ingot_detokenize. tok must outlive the stream. */
+ingot_status ingot_detok_stream_new(const ingot_tokenizer *tok, bool special, ingot_detok_stream **out,
+                                    ingot_error *err);
+/* Adds one id; *text and *len receive the newly complete text (possibly empty),
+ * NUL-terminated, valid until the next call on the stream. */
+ingot_status ingot_detok_stream_push(ingot_detok_stream *s, int32_t id, const char **text, size_t *len,
+                                     ingot_error *err);
+/* Emits what is held back (an incomplete character becomes U+FFFD) and
+ * resets the stream to its initial state. */
+ingot_status ingot_detok_stream_flush(ingot_detok_stream *s, const char **text, size_t *len);
+void ingot_detok_stream_free(ingot_detok_stream *s);
+
 /* ---------------------------------------------------------------- chat -- */
 /* (section owned by src/chat/) */
 
@@ -212,8 +295,10 @@ typedef struct ingot_generate_params {
     /* A system message put before the messages (NULL: none; ignored when
      * messages already start with a "system" one). */
     const char *system;
-    /* true: no chat template; the prompt (or the messages' contents joined
-     * with "\n") is tokenized as is, with the model's BOS. */
+    /* true: no chat template; the text is tokenized as is, after the
+     * model's BOS: the system prompt, then the prompt or the messages'
+     * contents, joined with "\n" (also what a model without a template
+     * gets). */
     bool raw;
     ingot_sampler_params sampling;
     const char *const *stop; /* n_stop stop strings: generation ends before */
@@ -242,9 +327,10 @@ typedef struct ingot_metrics {
     double load_ms;           /* model + context load; first generation of a session only */
     double ttft_ms;           /* from the call to the first sampled token */
     double prompt_tps;        /* (prompt_tokens - reused_tokens) per second of prefill */
-    double gen_tps;           /* tokens after the first, per second after the first */
+    double gen_tps;           /* decode steps per second after the first token */
     double total_ms;          /* the whole call */
     double peak_rss_mb;       /* peak resident memory of the process so far */
+    uint64_t seed;            /* the sampling seed used (the drawn one if random) */
     ingot_finish_reason finish;
 } ingot_metrics;
 
