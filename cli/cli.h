@@ -20,6 +20,32 @@ int cmd_eval(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+
+/* Generation flags shared by `run` and `chat` (cli/cmd_run.c). */
+typedef struct cli_gen_opts {
+    const char *model;
+    ingot_session_params sp;
+    ingot_generate_params gp; /* stop and logit_bias point into the arrays below */
+    const char **stop;
+    int32_t n_stop;
+    ingot_logit_bias *bias;
+    int32_t n_bias;
+    const char *template_file;
+    char *template_src;
+} cli_gen_opts;
+extern const char *CLI_GEN_USAGE; /* the help lines of those flags */
+void cli_gen_opts_init(cli_gen_opts *o);
+void cli_gen_opts_free(cli_gen_opts *o);
+/* 1: argv[*i] was a generation flag (consumed), 0: not one, -1: bad value
+ * (reported on stderr; exit 2). */
+int cli_gen_opts_parse(cli_gen_opts *o, const char *cmd, int argc, char **argv, int *i);
+/* Reads --chat-template, loads the model, opens the session; returns the
+ * exit code (0 ok; the message is printed). */
+int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_session **out);
+void cli_print_metrics(FILE *f, const ingot_metrics *m);
+void cli_json_metrics(FILE *f, const ingot_metrics *m);
 
 /* Prints "ingot CMD: message" to stderr; returns the exit code given. */
 int cli_fail(int code, const char *cmd, const char *fmt, ...)

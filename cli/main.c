@@ -6,6 +6,8 @@
 
 static const cli_command commands[] = {
     /* Keep sorted by workflow, one line per subcommand. */
+    {"run", "generate text from a prompt, streamed to stdout", cmd_run},
+    {"chat", "chat with a model in the terminal", cmd_chat},
     {"show", "describe a model: architecture, size, types, tokenizer", cmd_show},
     {"eval", "evaluate token ids and write logits (parity/debugging)", cmd_eval},
 };
