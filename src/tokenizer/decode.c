@@ -15,7 +15,8 @@ static bool piece_bytes(const ingot_tokenizer *t, int32_t id, bool special, tok_
     size_t n = t->len[id];
     uint8_t ty = t->types[id];
     if (ty == TOK_TYPE_CONTROL || ty == TOK_TYPE_UNKNOWN) return special ? tok_buf_put(out, s, n) : true;
-    if (ty == TOK_TYPE_USER_DEFINED || (t->added_of && t->added_of[id] >= 0)) return tok_buf_put(out, s, n);
+    /* user-defined (non-special added) tokens go through the decoder like
+     * any piece: Gemma's "▁▁" is two spaces */
     if (ty == TOK_TYPE_BYTE && n == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>') {
         char b = (char)strtol(s + 3, NULL, 16);
         return tok_buf_put(out, &b, 1);

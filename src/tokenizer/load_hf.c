@@ -28,9 +28,9 @@ static bool jbool(const json_t *o, const char *k, bool def) {
     return json_is_boolean(v) ? json_is_true(v) : def;
 }
 
-static json_t *load_json(const char *path, ingot_error *err, ingot_status *st) {
+static json_t *load_json_flags(const char *path, size_t flags, ingot_error *err, ingot_status *st) {
     json_error_t je;
-    json_t *j = json_load_file(path, JSON_ALLOW_NUL, &je);
+    json_t *j = json_load_file(path, JSON_ALLOW_NUL | flags, &je);
     *st = INGOT_OK;
     if (!j) {
         FILE *f = fopen(path, "rb");
@@ -39,6 +39,16 @@ static json_t *load_json(const char *path, ingot_error *err, ingot_status *st) {
         if (f) fclose(f);
     }
     return j;
+}
+
+static json_t *load_json(const char *path, ingot_error *err, ingot_status *st) {
+    return load_json_flags(path, 0, err, st);
+}
+
+/* Configs hold numbers like model_max_length = 1e30 written as integers,
+ * which do not fit an integer; nothing read from them is a number. */
+static json_t *load_config(const char *path, ingot_error *err, ingot_status *st) {
+    return load_json_flags(path, JSON_DECODE_INT_AS_REAL, err, st);
 }
 
 /* ---- pieces of tokenizer.json ------------------------------------------ */
@@ -250,7 +260,7 @@ static bool file_exists(const char *p) {
 static ingot_status apply_config(ingot_tokenizer *t, const char *cfg_path, ingot_error *err) {
     if (!file_exists(cfg_path)) return INGOT_OK;
     ingot_status st;
-    json_t *cfg = load_json(cfg_path, err, &st);
+    json_t *cfg = load_config(cfg_path, err, &st);
     if (!cfg) return st;
     int32_t id;
     if ((id = config_token(t, cfg, "bos_token")) >= 0) t->bos = id;
@@ -452,7 +462,7 @@ static ingot_status vocab_merges(ingot_tokenizer *t, const char *dir, ingot_erro
     }
     bool qwen = false;
     if (file_exists(cp)) {
-        if (!(cfg = load_json(cp, err, &st))) goto done;
+        if (!(cfg = load_config(cp, err, &st))) goto done;
         const char *k;
         const json_t *v;
         json_object_foreach(json_object_get(cfg, "added_tokens_decoder"), k, v) {

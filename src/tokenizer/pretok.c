@@ -133,7 +133,7 @@ int tok_cp_to_byte(uint32_t cp) {
 void *tok_regex_compile(const char *pattern, size_t len, bool literal, ingot_error *err) {
     int ec;
     PCRE2_SIZE eo;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0);
+    uint32_t opts = literal ? (PCRE2_UTF | PCRE2_LITERAL) : (PCRE2_UTF | PCRE2_UCP);
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &ec, &eo, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
@@ -205,6 +205,12 @@ static ingot_status norm_unicode(tok_norm_kind k, const char *s, size_t n, tok_b
         i = j;
         if (i >= n) break;
         bool needs = k != TOK_NORM_NFC;
+        /* the ASCII character before the run may compose with it
+         * ("e" + U+0301): take it along */
+        if (i > 0) {
+            out->n--;
+            i--;
+        }
         while (j < n && (unsigned char)s[j] >= 0x80) {
             if ((unsigned char)s[j] >= 0xCC) needs = true;
             j++;
@@ -446,7 +452,7 @@ static ingot_status step_map(const ingot_tokenizer *t, const tok_pre *p, bool fi
         if (p->kind == TOK_PRE_BYTE_LEVEL) {
             for (size_t k = 0; k < n; k++) {
                 unsigned b = s[k];
-                if (byte_is_self(b)) *d++ = (char)b;
+                if (b >= 0x21 && b <= 0x7E) *d++ = (char)b;
                 else d += tok_utf8_put(d, tok_byte_to_cp((uint8_t)b));
             }
         } else { /* METASPACE */
