@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     {"chat", "chat with a model in the terminal", cmd_chat},
     {"show", "describe a model: architecture, size, types, tokenizer", cmd_show},
     {"eval", "evaluate token ids and write logits (parity/debugging)", cmd_eval},
+    {"tokenize", "text to token ids and back, with a model's tokenizer", cmd_tokenize},
 };
 
 static void usage(FILE *f) {
