@@ -225,6 +225,58 @@ void ingot_detok_stream_free(ingot_detok_stream *s);
 /* ---------------------------------------------------------------- chat -- */
 /* (section owned by src/chat/) */
 
+/* Chat templates: a Jinja2 interpreter that renders a model's chat template
+ * exactly as Python Jinja2 does under Hugging Face's apply_chat_template
+ * (sandboxed, trim_blocks + lstrip_blocks, loop controls, raise_exception,
+ * tojson, strftime_now). docs/TEMPLATES.md lists the supported subset. */
+typedef struct ingot_template ingot_template;
+
+typedef struct ingot_template_options {
+    int64_t now;        /* strftime_now's clock: epoch seconds read as a UTC wall-clock
+                           time (pin it for reproducible prompts); 0 = real local time */
+    size_t max_output;  /* bytes of output (and of any one string); 0 = 16 MiB */
+    size_t max_memory;  /* bytes of working memory; 0 = 512 MiB */
+    uint64_t max_steps; /* loop iterations + calls; 0 = 10 million */
+} ingot_template_options;
+ingot_template_options ingot_template_default_options(void);
+
+/* Parses a template (source need not be NUL-terminated). Syntax errors fail
+ * with INGOT_E_TEMPLATE and a message naming line and column, e.g.
+ * "template syntax error at line 3, column 5: Encountered unknown tag 'x'." */
+ingot_status ingot_template_new(const char *source, size_t len, ingot_template **out,
+                                ingot_error *err);
+void ingot_template_free(ingot_template *t);
+
+/* Renders with the variables of context_json, a JSON object (NULL = none):
+ * messages, add_generation_prompt, bos_token, eos_token, tools, ... A
+ * variable left out is Jinja's Undefined. *out is malloc'ed and
+ * NUL-terminated (the caller frees it); *out_len (if given) excludes the
+ * NUL. Errors: INGOT_E_TEMPLATE with "Kind: message (template line N)",
+ * e.g. "TemplateError: System role not supported (template line 3)" from
+ * raise_exception, or a limit of opt being reached; INGOT_E_INVALID_ARG for
+ * a context that is not a JSON object. A template may be rendered from
+ * several threads at once. */
+ingot_status ingot_template_render(const ingot_template *t, const char *context_json,
+                                   const ingot_template_options *opt, char **out,
+                                   size_t *out_len, ingot_error *err);
+
+/* Messages -> prompt, set up as apply_chat_template does. */
+typedef struct ingot_chat_params {
+    const char *bos_token, *eos_token; /* NULL = "" */
+    bool add_generation_prompt;
+    const char *tools_json;  /* JSON array of tools, or NULL (then `tools` is undefined) */
+    const char *extra_json;  /* JSON object of more variables (e.g. {"enable_thinking":
+                                false}), or NULL */
+    int64_t now;             /* as ingot_template_options.now */
+} ingot_chat_params;
+
+/* messages_json: a JSON array of {"role", "content", ...} objects. With
+ * t == NULL (a model without a template) the prompt is the plain
+ * concatenation of the string contents, each followed by "\n". */
+ingot_status ingot_chat_apply(const ingot_template *t, const char *messages_json,
+                              const ingot_chat_params *params, char **out, size_t *out_len,
+                              ingot_error *err);
+
 /* ------------------------------------------------------------ generate -- */
 /* (section owned by src/generate/; see docs/GENERATION.md) */
 
