@@ -581,6 +581,8 @@ const ingot_hub_catalog_entry *ingot_hub_catalog_find(const char *alias);
 /* True when the entry's memory need fits a machine with ram_bytes of RAM
  * (0 = this machine), leaving room for the OS and other programs. */
 bool ingot_hub_catalog_fits(const ingot_hub_catalog_entry *e, uint64_t ram_bytes);
+/* This machine's RAM in bytes, as the catalog and the GGUF choice see it. */
+uint64_t ingot_hub_machine_ram(void);
 
 #ifdef __cplusplus
 }
