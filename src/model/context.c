@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/platform.h"
 #include "model/context.h"
+#include "tensor/attn.h"
 
 ingot_context_params ingot_context_default_params(void) {
     ingot_context_params p = {.n_ctx = 0, .n_batch = 512, .n_threads = 0, .kv_type = INGOT_KV_F16};
@@ -96,6 +97,7 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
         free(c);
         return ingot_error_set(err, INGOT_E_NOMEM, "cannot start %d threads", n_threads);
     }
+    c->attn_kernels = ingot_attn_kernels_get();
     /* LongRoPE (phi3): long factors once the context exceeds the original. */
     c->rope_factors = model->rope_freqs;
     if (model->rope_factors_long || model->rope_factors_short)

@@ -28,6 +28,7 @@ struct ingot_context {
     size_t act_row;        /* bytes per converted row (max over weights) */
     float *logits;         /* [logits_cap rows][n_vocab] */
     int32_t logits_cap, n_logit_rows;
+    const struct ingot_attn_kernels *attn_kernels;
     const float *rope_factors; /* chosen per context length (phi3 LongRoPE) */
     ingot_error err;
 };

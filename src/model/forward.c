@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "model/context.h"
+#include "tensor/attn.h"
 
 typedef struct fwd {
     ingot_context *c;
@@ -107,6 +108,7 @@ static void attention(const fwd *f, int il, int ith, int nth) {
     const float scale = hp->arch == INGOT_ARCH_GEMMA3 ? 1.0f : hp->attn_scale;
     float *scores = c->scores + (size_t)ith * (size_t)c->n_ctx;
     float *qv = c->qtmp + (size_t)ith * (size_t)hd;
+    const ingot_attn_kernels *ak = c->kv_elt == 2 ? c->attn_kernels : NULL;
     long long lo, hi;
     ingot_split((long long)f->n * nh, ith, nth, &lo, &hi);
     for (long long item = lo; item < hi; item++) {
@@ -116,21 +118,32 @@ static void attention(const fwd *f, int il, int ith, int nth) {
         if (swa && p - hp->n_swa + 1 > 0) first = p - hp->n_swa + 1;
         const float *q = c->qkv + t * W + (int64_t)h * hd;
         for (int d = 0; d < hd; d++) qv[d] = round_like_kv(c, q[d]);
-        for (int32_t j = first; j <= p; j++) {
-            const char *kr = kbase + ((size_t)j * c->kv_dim + (size_t)hk * hd) * c->kv_elt;
-            float s = 0;
-            for (int d = 0; d < hd; d++) s += qv[d] * kv_load(c, kr, d);
-            s *= scale;
-            if (hp->attn_softcap > 0) s = hp->attn_softcap * tanhf(s / hp->attn_softcap);
-            scores[j - first] = s;
-        }
-        ingot_softmax(scores, p - first + 1);
+        const int32_t nk = p - first + 1;
         float *o = c->attn + t * Q + (int64_t)h * hd;
+        if (ak) {
+            const uint16_t *kr = (const uint16_t *)kbase + (size_t)first * c->kv_dim + (size_t)hk * hd;
+            for (int32_t j = 0; j < nk; j++, kr += c->kv_dim) scores[j] = ak->dot_f16(qv, kr, hd) * scale;
+        } else {
+            for (int32_t j = 0; j < nk; j++) {
+                const char *kr = kbase + ((size_t)(first + j) * c->kv_dim + (size_t)hk * hd) * c->kv_elt;
+                float s = 0;
+                for (int d = 0; d < hd; d++) s += qv[d] * kv_load(c, kr, d);
+                scores[j] = s * scale;
+            }
+        }
+        if (hp->attn_softcap > 0)
+            for (int32_t j = 0; j < nk; j++) scores[j] = hp->attn_softcap * tanhf(scores[j] / hp->attn_softcap);
+        ingot_softmax(scores, nk);
         for (int d = 0; d < hd; d++) o[d] = 0;
-        for (int32_t j = first; j <= p; j++) {
-            const char *vr = vbase + ((size_t)j * c->kv_dim + (size_t)hk * hd) * c->kv_elt;
-            float w = round_like_kv(c, scores[j - first]);
-            for (int d = 0; d < hd; d++) o[d] += w * kv_load(c, vr, d);
+        if (ak) {
+            const uint16_t *vr = (const uint16_t *)vbase + (size_t)first * c->kv_dim + (size_t)hk * hd;
+            for (int32_t j = 0; j < nk; j++, vr += c->kv_dim) ak->axpy_f16(round_like_kv(c, scores[j]), vr, o, hd);
+        } else {
+            for (int32_t j = 0; j < nk; j++) {
+                const char *vr = vbase + ((size_t)(first + j) * c->kv_dim + (size_t)hk * hd) * c->kv_elt;
+                const float w = scores[j];
+                for (int d = 0; d < hd; d++) o[d] += w * kv_load(c, vr, d);
+            }
         }
     }
 }

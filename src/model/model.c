@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "model/model.h"
+#include "tokenizer/tokenizer.h"
 
 ingot_model_params ingot_model_default_params(void) {
     ingot_model_params p = {.use_mmap = true};
@@ -144,14 +145,6 @@ static ingot_status bind_all(binder *b) {
     return INGOT_OK;
 }
 
-/* Hooks for the tokenizer layer: bound at load time when that layer is
- * linked. Declared weak so the model layer stays usable alone (tests of the
- * forward pass link only base/tensor/format/model). */
-struct ingot_tokenizer;
-ingot_status ingot_tokenizer_from_gguf(const ingot_gguf *g, struct ingot_tokenizer **out, ingot_error *err)
-    __attribute__((weak));
-void ingot_tokenizer_free(struct ingot_tokenizer *t) __attribute__((weak));
-
 ingot_status ingot_model_load(const char *path, const ingot_model_params *params, ingot_model **out,
                               ingot_error *err) {
     if (out) *out = NULL;
@@ -168,7 +161,7 @@ ingot_status ingot_model_load(const char *path, const ingot_model_params *params
     }
     binder b = {m, err};
     if (!s) s = bind_all(&b);
-    if (!s && ingot_tokenizer_from_gguf && ingot_gguf_find_key(m->gguf, "tokenizer.ggml.model") >= 0) {
+    if (!s && ingot_gguf_find_key(m->gguf, "tokenizer.ggml.model") >= 0) {
         s = ingot_tokenizer_from_gguf(m->gguf, &m->tokenizer, err);
         if (s) ingot_error_prefix(err, "%s: tokenizer", path);
     }
@@ -198,7 +191,7 @@ ingot_status ingot_model_load(const char *path, const ingot_model_params *params
 
 void ingot_model_free(ingot_model *m) {
     if (!m) return;
-    if (m->tokenizer && ingot_tokenizer_free) ingot_tokenizer_free(m->tokenizer);
+    ingot_tokenizer_free(m->tokenizer);
     free(m->layers);
     ingot_gguf_close(m->gguf);
     free(m->path);

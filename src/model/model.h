@@ -69,7 +69,7 @@ struct ingot_model {
     ingot_layer *layers;
     uint64_t n_params;
     const char *file_type;
-    struct ingot_tokenizer *tokenizer; /* NULL until the tokenizer layer binds one */
+    ingot_tokenizer *tokenizer;       /* from the GGUF vocabulary; NULL if it has none */
 };
 
 /* Reads hparams from g for a supported architecture. */

@@ -8,45 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "tensor/quants.h"
-
-/* Activation rows for Q8_0/Q8_1 dots are quantized the way llama.cpp's
- * SIMD x86/ARM paths do it at run time — scale 127/amax and ties to even —
- * which differs from the reference weight quantizer (1/(amax/127), ties
- * away) in the last bit. The difference flips a few int8 values per row,
- * and random-weight parity fixtures amplify such flips. */
-static void act_q8_0(const float *x, void *vy, int64_t n) {
-    ingot_block_q8_0 *y = vy;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        y[i].d = ingot_fp32_to_fp16(d);
-        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
-    }
-}
-
-static void act_q8_1(const float *x, void *vy, int64_t n) {
-    ingot_block_q8_1 *y = vy;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        int sum = 0;
-        for (int j = 0; j < 32; j++) {
-            y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
-            sum += y[i].qs[j];
-        }
-        y[i].d = ingot_fp32_to_fp16(d);
-        y[i].s = ingot_fp32_to_fp16(d * (float)sum);
-    }
-}
-
-static ingot_from_float_fn act_quantizer(ingot_type vec_dot_type) {
-    if (vec_dot_type == INGOT_TYPE_Q8_0) return act_q8_0;
-    if (vec_dot_type == INGOT_TYPE_Q8_1) return act_q8_1;
-    return ingot_type_traits_get(vec_dot_type)->from_float;
-}
+#include "tensor/kernels.h"
 
 ingot_type ingot_weight_act_type(const ingot_weight *w) {
     return ingot_type_traits_get(w->type)->vec_dot_type;
@@ -61,30 +23,44 @@ size_t ingot_act_row_bytes(const ingot_weight *w) {
 void ingot_act_convert(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
                        void *dst, size_t row_bytes) {
     if (type == INGOT_TYPE_F32) return;
-    ingot_from_float_fn quantize = act_quantizer(type);
+    ingot_from_float_fn quantize = ingot_kernels_get()->quantize_act[type];
     long long lo, hi;
     ingot_split(n, ith, nth, &lo, &hi);
     for (long long i = lo; i < hi; i++) quantize(x + i * ne0, (char *)dst + (size_t)i * row_bytes, ne0);
 }
 
+/* Activation rows per tile: a tile of converted rows (<= ~64 KiB for
+ * typical widths) stays in L2 while every weight row of the thread's range
+ * streams past it once. */
+#define MM_TILE 64
+
 void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n) {
+    const ingot_kernels *k = ingot_kernels_get();
     int64_t total = 0;
     for (int j = 0; j < n_jobs; j++) total += jobs[j].w->ne1;
     long long lo, hi;
     ingot_split(total, ith, nth, &lo, &hi);
-    int64_t base = 0;
-    for (int j = 0; j < n_jobs; j++) {
-        const ingot_mm_job *jb = &jobs[j];
-        const ingot_weight *w = jb->w;
-        int64_t r0 = lo - base > 0 ? lo - base : 0, r1 = hi - base < w->ne1 ? hi - base : w->ne1;
-        base += w->ne1;
-        if (r0 >= r1) continue;
-        ingot_vec_dot_fn dot = ingot_type_traits_get(w->type)->vec_dot;
-        const char *wd = w->data;
-        for (int64_t r = r0; r < r1; r++) {
-            const void *row = wd + (size_t)r * w->row_bytes;
-            for (int64_t i = 0; i < n; i++)
-                dot(w->ne0, &jb->y[i * jb->ldy + r], row, (const char *)jb->act + (size_t)i * jb->act_row);
+    for (int64_t t0 = 0; t0 < n; t0 += MM_TILE) {
+        const int64_t t1 = t0 + MM_TILE < n ? t0 + MM_TILE : n;
+        int64_t base = 0;
+        for (int j = 0; j < n_jobs; j++) {
+            const ingot_mm_job *jb = &jobs[j];
+            const ingot_weight *w = jb->w;
+            int64_t r0 = lo - base > 0 ? lo - base : 0, r1 = hi - base < w->ne1 ? hi - base : w->ne1;
+            base += w->ne1;
+            if (r0 >= r1) continue;
+            ingot_vec_dot_n_fn dot_n = k->vec_dot_n[w->type];
+            const char *wd = w->data;
+            const char *act = jb->act;
+            for (int64_t r = r0; r < r1; r++) {
+                const void *row = wd + (size_t)r * w->row_bytes;
+                for (int64_t t = t0; t < t1; t += INGOT_KERNELS_MAX_NY) {
+                    float s[INGOT_KERNELS_MAX_NY];
+                    const int ny = (int)(t1 - t < INGOT_KERNELS_MAX_NY ? t1 - t : INGOT_KERNELS_MAX_NY);
+                    dot_n(w->ne0, s, row, act + (size_t)t * jb->act_row, jb->act_row, ny);
+                    for (int q = 0; q < ny; q++) jb->y[(t + q) * jb->ldy + r] = s[q];
+                }
+            }
         }
     }
 }
