@@ -438,6 +438,66 @@ const int32_t *ingot_session_tokens(const ingot_session *s, int32_t *n);
 ingot_context *ingot_session_context(ingot_session *s);
 const ingot_model *ingot_session_model(const ingot_session *s);
 
+/* ------------------------------------------------------------ quantize -- */
+/* (section owned by src/tensor/quantize_model.c; see docs/QUANTIZE.md)
+ * Converts an F32/F16/BF16 GGUF model to a smaller file type, choosing each
+ * tensor's type as llama.cpp's llama-quantize does (its mixtures for the
+ * _S/_M/_L kinds, Q6_K output, fallbacks for rows that do not fit a type's
+ * block), with the same quantizers. 1-D tensors, norms and the other
+ * tensors llama.cpp never quantizes keep their type; every metadata key is
+ * copied; general.file_type and general.quantization_version (2) are set.
+ * The output is written atomically (nothing appears at out_path on
+ * failure). */
+typedef struct ingot_quantize_params {
+    int32_t n_threads; /* 0 = number of cores */
+    bool pure;         /* every quantizable tensor in the base type: no mixture */
+} ingot_quantize_params;
+ingot_quantize_params ingot_quantize_default_params(void);
+
+/* Reported twice per tensor, in file order: before it is converted
+ * (done false) and after (done true). Strings live until the callback
+ * returns. */
+typedef struct ingot_quantize_progress {
+    int32_t index, n_tensors;       /* index is 0-based */
+    bool done;
+    const char *name;
+    int32_t n_dims;
+    int64_t ne[4];
+    const char *from_type, *to_type; /* "F16", "Q4_K", ... */
+    bool converted;                  /* false: copied unchanged */
+    bool fallback;                   /* the row length forced a smaller-block type */
+    uint64_t from_bytes, to_bytes;
+    uint64_t done_bytes, total_bytes; /* input tensor bytes finished / in all */
+} ingot_quantize_progress;
+/* Return false to cancel (INGOT_E_CANCELLED; nothing is written). */
+typedef bool (*ingot_quantize_progress_fn)(const ingot_quantize_progress *p, void *user);
+
+typedef struct ingot_quantize_result {
+    char file_type[16];  /* "Q4_K_M" */
+    uint32_t ftype;      /* its llama_ftype number (general.file_type) */
+    int32_t n_tensors, n_converted, n_copied, n_fallback;
+    uint64_t in_bytes, out_bytes; /* tensor data before and after */
+    double seconds;
+} ingot_quantize_result;
+
+/* Quantizes in_path into out_path. type: a name from
+ * ingot_quantize_type_name (case-insensitive; Q3_K/Q4_K/Q5_K mean the _M
+ * kinds). Errors: INGOT_E_INVALID_ARG for an unknown type (the message
+ * lists the known ones), INGOT_E_UNSUPPORTED when a tensor to convert is
+ * already quantized, INGOT_E_IO when the output directory is missing or not
+ * writable, and the reader's errors for a bad input. progress and result
+ * may be NULL. */
+ingot_status ingot_quantize_file(const char *in_path, const char *out_path, const char *type,
+                                 const ingot_quantize_params *params, ingot_quantize_progress_fn progress,
+                                 void *user, ingot_quantize_result *result, ingot_error *err);
+/* The i-th accepted type name ("Q4_K_M"), with a one-line description in
+ * *about (may be NULL); NULL when i is past the end. Static strings. */
+const char *ingot_quantize_type_name(int32_t i, const char **about);
+/* Name of a general.file_type value ("Q4_K_M" for 15), or NULL if unknown. */
+const char *ingot_file_type_name(uint32_t ftype);
+/* Reads general.file_type of a GGUF file (INGOT_E_NOT_FOUND when absent). */
+ingot_status ingot_file_type_read(const char *path, uint32_t *ftype, ingot_error *err);
+
 /* ----------------------------------------------------------------- hub -- */
 /* (section owned by src/hub/) Models from the Hugging Face hub, kept in the
  * cache layout huggingface_hub uses (models--ORG--NAME/{blobs,snapshots,refs}),
