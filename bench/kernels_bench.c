@@ -1,0 +1,120 @@
+/* Times the kernel sets on this machine: for each weight type, ns per dot
+ * of a 4096-element row (vec_dot, and vec_dot_n with 4 activation rows,
+ * per row), for the reference set and each SIMD set the CPU runs, plus
+ * the activation quantizers per row. Data small enough to stay in L2, so
+ * this measures computation, not memory bandwidth. Reports, never
+ * asserts. Usage: kernels_bench [n] [ms per measurement]. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/platform.h"
+#include "tensor/kernels.h"
+#include "tensor/types.h"
+
+static const ingot_type types[] = {
+    INGOT_TYPE_F32,  INGOT_TYPE_F16,  INGOT_TYPE_BF16, INGOT_TYPE_Q4_0,   INGOT_TYPE_Q4_1,
+    INGOT_TYPE_Q5_0, INGOT_TYPE_Q5_1, INGOT_TYPE_Q8_0, INGOT_TYPE_Q2_K,   INGOT_TYPE_Q3_K,
+    INGOT_TYPE_Q4_K, INGOT_TYPE_Q5_K, INGOT_TYPE_Q6_K, INGOT_TYPE_IQ4_NL, INGOT_TYPE_IQ4_XS,
+};
+#define ROWS 16
+#define NY INGOT_KERNELS_MAX_NY
+
+static volatile float sink;
+
+/* ns per row-dot of vec_dot (ny = 0) or vec_dot_n with ny rows. */
+static double time_dot(const ingot_kernels *k, ingot_type t, int64_t n, const uint8_t *w,
+                       size_t wrow, const uint8_t *a, size_t arow, int ny, double ms) {
+    float s[NY];
+    long long dots = 0;
+    double t0 = ingot_time_ms(), t1;
+    do {
+        for (int rep = 0; rep < 8; rep++)
+            for (int r = 0; r < ROWS; r++) {
+                if (ny == 0) {
+                    k->vec_dot[t](n, s, w + (size_t)r * wrow, a);
+                    dots++;
+                } else {
+                    k->vec_dot_n[t](n, s, w + (size_t)r * wrow, a, arow, ny);
+                    dots += ny;
+                }
+                sink += s[0];
+            }
+        t1 = ingot_time_ms();
+    } while (t1 - t0 < ms);
+    return (t1 - t0) * 1e6 / (double)dots;
+}
+
+static double time_quant(const ingot_kernels *k, ingot_type vt, int64_t n, const float *x,
+                         uint8_t *out, double ms) {
+    long long rows = 0;
+    double t0 = ingot_time_ms(), t1;
+    do {
+        for (int rep = 0; rep < 16; rep++, rows++) k->quantize_act[vt](x, out, n);
+        sink += out[1];
+        t1 = ingot_time_ms();
+    } while (t1 - t0 < ms);
+    return (t1 - t0) * 1e6 / (double)rows;
+}
+
+int main(int argc, char **argv) {
+    const int64_t n = argc > 1 ? atoll(argv[1]) : 4096;
+    const double ms = argc > 2 ? atof(argv[2]) : 150;
+    if (n <= 0 || n % 256) {
+        fprintf(stderr, "n must be a positive multiple of 256\n");
+        return 2;
+    }
+    const ingot_kernels *sets[3] = {ingot_kernels_ref(), ingot_kernels_for("avx2"),
+                                    ingot_kernels_for("neon")};
+    float *f = malloc((size_t)n * ROWS * sizeof *f);
+    for (int64_t i = 0; i < n * ROWS; i++) f[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
+    uint8_t *w = malloc((size_t)n * ROWS * 4), *a = malloc((size_t)n * NY * 4 + 4096);
+    printf("cpu: %s; n = %lld; ns per row dot (vec_dot_n: per row, %d rows per call)\n",
+           ingot_cpu_model(), (long long)n, NY);
+    printf("%-7s", "type");
+    for (int s = 0; s < 3; s++)
+        if (sets[s]) printf(" %10s %10s", sets[s]->isa, "x4");
+    printf("  speedup(1) speedup(x4)\n");
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const ingot_type t = types[ti];
+        const ingot_type_traits *tr = ingot_type_traits_get(t);
+        const ingot_type vt = tr->vec_dot_type;
+        const size_t wrow = ingot_type_row_size(t, n), arow = ingot_type_row_size(vt, n);
+        for (int r = 0; r < ROWS; r++) tr->from_float(f + r * n, w + (size_t)r * wrow, n);
+        for (int j = 0; j < NY; j++)
+            sets[0]->quantize_act[vt](f + (j + 3) % ROWS * n, a + (size_t)j * arow, n);
+        printf("%-7s", tr->name);
+        double r1 = 0, r4 = 0, b1 = 0, b4 = 0;
+        for (int s = 0; s < 3; s++) {
+            if (!sets[s]) continue;
+            const double t1 = time_dot(sets[s], t, n, w, wrow, a, arow, 0, ms);
+            const double t4 = time_dot(sets[s], t, n, w, wrow, a, arow, NY, ms);
+            printf(" %10.1f %10.1f", t1, t4);
+            if (s == 0) { r1 = t1; r4 = t4; }
+            else { b1 = t1; b4 = t4; }
+        }
+        if (b1 > 0) printf("  %9.1fx %10.1fx", r1 / b1, r4 / b4);
+        printf("\n");
+    }
+    printf("\nactivation quantizers, ns per row of %lld\n", (long long)n);
+    const ingot_type vts[] = {INGOT_TYPE_F16, INGOT_TYPE_BF16, INGOT_TYPE_Q8_0, INGOT_TYPE_Q8_1,
+                              INGOT_TYPE_Q8_K};
+    for (size_t i = 0; i < sizeof vts / sizeof vts[0]; i++) {
+        printf("%-7s", ingot_type_name(vts[i]));
+        double base = 0, fast = 0;
+        for (int s = 0; s < 3; s++) {
+            if (!sets[s]) continue;
+            const double tq = time_quant(sets[s], vts[i], n, f, a, ms);
+            printf(" %10.1f", tq);
+            if (s == 0) base = tq;
+            else fast = tq;
+        }
+        if (fast > 0) printf("  %9.1fx", base / fast);
+        printf("\n");
+    }
+    free(f);
+    free(w);
+    free(a);
+    return 0;
+}

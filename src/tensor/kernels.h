@@ -1,0 +1,60 @@
+/* The hot kernels of the matmul, per instruction set, behind one table:
+ * the dot product of a weight row with one activation row (vec_dot), with
+ * up to four activation rows at once (vec_dot_n: the weight block is
+ * unpacked once and reused, which is what makes prompt processing fast),
+ * and the quantizers that turn float activations into each weight type's
+ * vec_dot_type. The set is chosen once per process from the CPU's
+ * features (ingot_kernels_get); the scalar reference set (the oracle of
+ * the tests) is always built. Every kernel is a pure function. */
+#ifndef INGOT_TENSOR_KERNELS_H
+#define INGOT_TENSOR_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensor/types.h"
+
+/* Most activation rows one vec_dot_n call takes. */
+#define INGOT_KERNELS_MAX_NY 4
+
+/* s[j] = dot(x, y + j*y_stride) for j < ny (1 <= ny <= INGOT_KERNELS_MAX_NY):
+ * x is one weight row of n elements, y points at ny activation rows in the
+ * weight type's vec_dot_type, y_stride bytes apart. s[j] is bit-identical
+ * to vec_dot(n, &s[j], x, y + j*y_stride) of the same set, so results
+ * never depend on how tokens are batched. */
+typedef void (*ingot_vec_dot_n_fn)(int64_t n, float *s, const void *x, const void *y,
+                                   size_t y_stride, int ny);
+
+typedef struct ingot_kernels {
+    const char *isa; /* "avx2", "neon", "ref" */
+    /* Indexed by weight type; same contract as the type traits' vec_dot
+     * (x = weight row, y = activations in vec_dot_type, n a multiple of
+     * the block size). Quantized activations must lie in [-127, 127], as
+     * quantize_act produces them. NULL for types that are never weights
+     * (Q8_1, Q8_K) and unknown ids. */
+    ingot_vec_dot_fn vec_dot[INGOT_TYPE_COUNT];
+    ingot_vec_dot_n_fn vec_dot_n[INGOT_TYPE_COUNT];
+    /* Indexed by vec_dot_type (F32, F16, BF16, Q8_0, Q8_1, Q8_K): float
+     * activations -> that type, bit-identical across sets for finite
+     * inputs. Q8_0/Q8_1 use scale 127/amax and round half to even (as
+     * llama.cpp's run-time activation quantizers do, unlike the reference
+     * weight quantizer); Q8_K is ingot_q8_k_from_float; F16/BF16 round to
+     * nearest even. */
+    ingot_from_float_fn quantize_act[INGOT_TYPE_COUNT];
+} ingot_kernels;
+
+/* The best set for this CPU, chosen on first call and then constant.
+ * Environment INGOT_KERNELS=ref (or avx2, neon) forces a set; a set this
+ * CPU cannot run falls back to the best available. */
+const ingot_kernels *ingot_kernels_get(void);
+/* The scalar reference set (always available). */
+const ingot_kernels *ingot_kernels_ref(void);
+/* The set of a named instruction set ("ref", "avx2", "neon"), or NULL if
+ * it is not built for this architecture or this CPU lacks it. */
+const ingot_kernels *ingot_kernels_for(const char *isa);
+
+/* Fillers of the per-ISA files: overwrite the entries they implement
+ * (the table starts as a copy of the reference set). Only called when
+ * the CPU has the features; defined only on their architecture. */
+void ingot_kernels_fill_avx2(ingot_kernels *k);
+void ingot_kernels_fill_neon(ingot_kernels *k);
+#endif
