@@ -1,0 +1,7 @@
+# Config and backend layers (src/config, src/backend): settings precedence
+# and validation (test_config), backend selection for injected platforms
+# (test_backend_select), the remote backend against a local fake server
+# speaking the OpenAI and Ollama wire formats (test_backend_remote), the cpu
+# backend on the real stories260K model (test_backend_cpu), and the
+# `ingot config` / `ingot doctor` commands as a user runs them.
+ingot_test(test_config LAYERS base config)
