@@ -498,6 +498,251 @@ const char *ingot_file_type_name(uint32_t ftype);
 /* Reads general.file_type of a GGUF file (INGOT_E_NOT_FOUND when absent). */
 ingot_status ingot_file_type_read(const char *path, uint32_t *ftype, ingot_error *err);
 
+/* -------------------------------------------------------------- config -- */
+/* (section owned by src/config/; see docs/CONFIG.md) Settings come from, in
+ * rising precedence: defaults < the config file ($XDG_CONFIG_HOME/ingot/
+ * config.json, else ~/.config/ingot/config.json, or the file given with
+ * --config; JSON with // and block comments allowed) < environment
+ * variables (INGOT_BACKEND, INGOT_THREADS, ...) < command-line flags. Every
+ * setting remembers where its value came from. A bad value or an unknown key
+ * is an error naming the key, the value and its origin ("config.json:7",
+ * "environment variable INGOT_TOP_P", "--backend"). */
+typedef struct ingot_config ingot_config;
+
+typedef enum ingot_config_source {
+    INGOT_CONFIG_DEFAULT = 0,
+    INGOT_CONFIG_FILE,
+    INGOT_CONFIG_ENV,
+    INGOT_CONFIG_FLAG
+} ingot_config_source;
+/* "default", "file", "env", "flag". */
+const char *ingot_config_source_str(ingot_config_source s);
+
+/* One effective setting. Strings live until the config is next changed or
+ * freed. */
+typedef struct ingot_setting {
+    const char *key;    /* "inference.temperature", "remotes.ollama.url" */
+    const char *value;  /* as text ("0.7", "cpu,lmstudio,ollama"); a secret
+                           (API key) that is set reads "********" */
+    const char *type;   /* "string", "integer", "number", "boolean", "list" */
+    ingot_config_source source;
+    const char *origin; /* "default", "/path/config.json:7", "INGOT_TOP_P", "--backend" */
+    const char *env;    /* the environment variable that sets it, or NULL */
+    const char *help;   /* one line */
+} ingot_setting;
+
+/* Defaults only. */
+ingot_status ingot_config_new(ingot_config **out, ingot_error *err);
+void ingot_config_free(ingot_config *cfg);
+/* Every layer but flags: defaults, then the file at path (NULL: the default
+ * file, skipped when absent; a path given must exist), then the environment
+ * envp ("NAME=value" strings, NULL-terminated; NULL: this process's). */
+ingot_status ingot_config_load(const char *path, const char *const *envp, ingot_config **out,
+                               ingot_error *err);
+/* The default file's path for envp (NULL: this process's environment).
+ * False when neither XDG_CONFIG_HOME nor HOME is set or it does not fit. */
+bool ingot_config_default_path(const char *const *envp, char *buf, size_t size);
+/* Applies one layer on top of what cfg holds. */
+ingot_status ingot_config_load_file(ingot_config *cfg, const char *path, ingot_error *err);
+ingot_status ingot_config_load_env(ingot_config *cfg, const char *const *envp, ingot_error *err);
+/* Sets key from a command-line flag: value is parsed as the key's type and
+ * checked; origin names the flag ("--temp") for messages and `config show`.
+ * On failure cfg is unchanged. */
+ingot_status ingot_config_set(ingot_config *cfg, const char *key, const char *value,
+                              const char *origin, ingot_error *err);
+/* The file that was loaded, or NULL. */
+const char *ingot_config_file(const ingot_config *cfg);
+
+/* Typed reads; an unknown key (or a different type) gives NULL / 0 / false. */
+const char *ingot_config_get_str(const ingot_config *cfg, const char *key);
+int64_t ingot_config_get_int(const ingot_config *cfg, const char *key);
+double ingot_config_get_float(const ingot_config *cfg, const char *key);
+bool ingot_config_get_bool(const ingot_config *cfg, const char *key);
+/* A list setting's items (*items lives like a setting's strings). */
+int32_t ingot_config_get_list(const ingot_config *cfg, const char *key, const char *const **items);
+bool ingot_config_get(const ingot_config *cfg, const char *key, ingot_setting *out);
+/* Calls fn for every setting, sorted by key; fn returns false to stop. */
+void ingot_config_foreach(const ingot_config *cfg, bool (*fn)(const ingot_setting *s, void *user),
+                          void *user);
+/* Names of the configured remotes (built in: "lmstudio", "ollama"), sorted;
+ * writes at most cap and returns the count. */
+int32_t ingot_config_remotes(const ingot_config *cfg, const char **names, int32_t cap);
+/* Copies the inference settings into request and session parameters
+ * (either may be NULL): max_tokens, temperature, top_p, top_k,
+ * repeat_penalty, threads, context. Call before applying flags. */
+void ingot_config_apply(const ingot_config *cfg, ingot_generate_params *gp, ingot_session_params *sp);
+/* log.level as a level. */
+ingot_log_level ingot_config_log_level(const ingot_config *cfg);
+/* The documented default config file (JSON with comments), malloc'ed. */
+char *ingot_config_default_text(void);
+
+/* ------------------------------------------------------------- backend -- */
+/* (section owned by src/backend/; see docs/BACKENDS.md) A backend runs
+ * generation requests for one model: `cpu` is ingot's own engine (GGUF
+ * files; also called `gguf`), `mlx` is Apple's MLX (only on macOS on Apple
+ * Silicon, and only in builds that contain it: never this one), `remote`
+ * is an OpenAI-compatible server (/v1/chat/completions, /v1/completions,
+ * /v1/models; LM Studio, llama.cpp, vLLM...) or an Ollama server
+ * (/api/chat, /api/generate, /api/tags). All take the same
+ * ingot_generate_params and fill the same ingot_metrics. */
+typedef struct ingot_backend ingot_backend;
+
+typedef enum ingot_backend_kind {
+    INGOT_BACKEND_CPU = 0,
+    INGOT_BACKEND_MLX,
+    INGOT_BACKEND_REMOTE
+} ingot_backend_kind;
+/* "cpu", "mlx", "remote". */
+const char *ingot_backend_kind_str(ingot_backend_kind k);
+
+typedef enum ingot_remote_api { INGOT_REMOTE_OPENAI = 0, INGOT_REMOTE_OLLAMA } ingot_remote_api;
+/* "openai", "ollama". */
+const char *ingot_remote_api_str(ingot_remote_api a);
+
+/* The facts selection decides on; tests inject their own. */
+typedef struct ingot_platform {
+    char os[16];        /* "linux", "macos", "windows" */
+    char arch[16];      /* "x86_64", "arm64" */
+    bool apple_silicon;
+    bool mlx_engine;    /* this build contains an MLX engine */
+} ingot_platform;
+void ingot_platform_detect(ingot_platform *out);
+
+typedef struct ingot_remote_params {
+    const char *name;          /* label in reports ("ollama"); NULL: the api's name */
+    ingot_remote_api api;
+    const char *url;           /* openai: base URL with /v1; ollama: http://HOST:PORT */
+    const char *api_key;       /* sent as "Authorization: Bearer"; NULL/"": none */
+    int32_t connect_timeout_ms; /* 2000 */
+    int32_t read_timeout_ms;   /* longest silence while a reply is due: 120000 */
+    int32_t probe_timeout_ms;  /* is_available's whole check: 1000 */
+} ingot_remote_params;
+ingot_remote_params ingot_remote_default_params(void);
+
+/* Constructors. Nothing is loaded yet; strings are copied. */
+ingot_status ingot_backend_new_cpu(const ingot_session_params *sp, ingot_backend **out, ingot_error *err);
+ingot_status ingot_backend_new_remote(const ingot_remote_params *p, ingot_backend **out, ingot_error *err);
+/* pf: NULL = this machine. Always succeeds; is_available says whether it can run. */
+ingot_status ingot_backend_new_mlx(const ingot_platform *pf, ingot_backend **out, ingot_error *err);
+/* By name as --backend and inference.fallback spell them: "cpu"/"gguf",
+ * "mlx", or a configured remote ("lmstudio", "ollama", ...). sp: the cpu
+ * backend's session parameters (NULL: from cfg). */
+ingot_status ingot_backend_new(const char *name, const ingot_config *cfg, const ingot_platform *pf,
+                               const ingot_session_params *sp, ingot_backend **out, ingot_error *err);
+/* Destroys the backend (unloading its model). NULL is a no-op. */
+void ingot_backend_free(ingot_backend *b);
+
+/* "cpu", "mlx", or the remote's name. Lives as long as b. */
+const char *ingot_backend_name(const ingot_backend *b);
+ingot_backend_kind ingot_backend_kind_of(const ingot_backend *b);
+/* Whether it can run here and now; when not, reason (if given) says why.
+ * cpu: always; mlx: only on macOS on Apple Silicon with the engine built in;
+ * remote: the server answers its model list within probe_timeout_ms. When
+ * available, reason gets a short description. */
+bool ingot_backend_is_available(ingot_backend *b, char *reason, size_t cap);
+/* Prepares model: cpu opens the GGUF file (or a hub reference through the
+ * cache); remote checks that the server lists the model. Replaces a model
+ * already loaded. */
+ingot_status ingot_backend_load(ingot_backend *b, const char *model, ingot_error *err);
+/* The loaded model's name or path, or NULL. */
+const char *ingot_backend_model(const ingot_backend *b);
+/* Runs one request with the same contract as ingot_session_generate:
+ * pieces are complete UTF-8 and never part of a stop string, metrics (may
+ * be NULL) are filled whatever the outcome. Remote failures: INGOT_E_NETWORK
+ * (connection refused, read timeout, dropped connection), INGOT_E_AUTH
+ * (401/403), INGOT_E_NOT_FOUND (404, unknown model), INGOT_E_INVALID_ARG
+ * (other 4xx), INGOT_E_UNAVAILABLE (5xx), INGOT_E_FORMAT (a reply that
+ * breaks the wire format); the message holds the server's own words. */
+ingot_status ingot_backend_generate(ingot_backend *b, const ingot_generate_params *params,
+                                    ingot_piece_fn on_piece, void *user, ingot_metrics *metrics);
+/* Forgets conversation state (cpu: the KV cache). */
+void ingot_backend_reset(ingot_backend *b);
+/* Releases the model (the backend stays usable for another load). */
+void ingot_backend_unload(ingot_backend *b);
+/* The message of the last failure ("" if none). */
+const char *ingot_backend_errmsg(const ingot_backend *b);
+/* cpu: the session of the loaded model (render, tokens...); else NULL. */
+ingot_session *ingot_backend_session(ingot_backend *b);
+/* Models the backend offers: remote: the server's list; cpu/mlx: none. fn
+ * returns false to stop. */
+ingot_status ingot_backend_list_models(ingot_backend *b, bool (*fn)(const char *id, void *user),
+                                       void *user, ingot_error *err);
+
+/* --- selection ---
+ * The strategy is --backend (set into cfg as inference.backend with
+ * ingot_config_set) > INGOT_BACKEND > the file's inference.backend >
+ * "auto". A model reference with a scheme chooses by itself:
+ *   ollama://MODEL                      the `ollama` remote
+ *   lmstudio://MODEL                    the `lmstudio` remote
+ *   openai+http(s)://HOST[:PORT]/PATH#MODEL  an OpenAI-compatible server
+ *   ollama+http(s)://HOST[:PORT]#MODEL  an Ollama server
+ *   mlx://org/repo                      the mlx backend
+ * auto: mlx on Apple Silicon when built in (for models that are not GGUF
+ * files), else cpu; then, on failure, the rest of inference.fallback in
+ * order. A named strategy (cpu, mlx, a remote) tries only that backend and
+ * fails with its reason; `remote` tries the remotes of the fallback chain. */
+#define INGOT_PLAN_MAX 8
+
+typedef struct ingot_plan_step {
+    char backend[64];     /* "cpu", "mlx", a remote's name, or "openai"/"ollama" for a URL reference */
+    ingot_backend_kind kind;
+    ingot_remote_api api; /* remote only */
+    char url[512];        /* remote only */
+    char model[1024];     /* what the step's load gets */
+    char why[256];        /* why this step is in the plan */
+} ingot_plan_step;
+
+typedef struct ingot_backend_plan {
+    char strategy[64];      /* "auto", "cpu", "mlx", "remote", a remote's name, or "ollama://"... */
+    char origin[512];       /* where the strategy came from: "default", "--backend",
+                               "INGOT_BACKEND", "/path/config.json:3", "model reference" */
+    char why[512];          /* why the first step comes first */
+    ingot_plan_step steps[INGOT_PLAN_MAX];
+    int32_t n_steps;        /* >= 1 on success; later steps are fallbacks */
+} ingot_backend_plan;
+
+/* Decides, without any I/O, which backends would serve model_ref and in
+ * which order. pf: NULL = this machine. Fails (INGOT_E_INVALID_ARG) on a
+ * malformed reference or a strategy that contradicts the reference. */
+ingot_status ingot_backend_plan_for(const char *model_ref, const ingot_config *cfg,
+                                    const ingot_platform *pf, ingot_backend_plan *out, ingot_error *err);
+
+/* One step of opening a backend. */
+typedef struct ingot_backend_attempt {
+    char backend[64];
+    char model[1024];
+    ingot_status status; /* INGOT_OK: this backend serves the model */
+    char reason[768];    /* why it failed, or what it loaded */
+    double ms;           /* time spent on this step */
+} ingot_backend_attempt;
+
+typedef struct ingot_backend_report {
+    ingot_backend_plan plan;
+    ingot_backend_attempt attempts[INGOT_PLAN_MAX];
+    int32_t n_attempts;
+    bool benchmarked;   /* inference.benchmark_on_startup ran */
+    ingot_metrics bench; /* its metrics */
+} ingot_backend_report;
+
+typedef struct ingot_backend_open_params {
+    const ingot_platform *platform;      /* NULL: this machine */
+    const ingot_session_params *session; /* cpu backend; NULL: from cfg */
+    /* Called after each attempt (for progress on stderr); may be NULL. */
+    void (*on_attempt)(const ingot_backend_attempt *a, void *user);
+    void *user;
+} ingot_backend_open_params;
+
+/* Plans, then tries each step: creates the backend, checks availability,
+ * loads the model; the first that succeeds is returned in *out. Every
+ * attempt is recorded in report (may be NULL). When
+ * inference.benchmark_on_startup is on, runs a short benchmark on the
+ * loaded model, logs it (INGOT_LOG_INFO) and puts it in report->bench.
+ * When every step fails, err holds the last failure's status and a message
+ * listing each attempt. p may be NULL. */
+ingot_status ingot_backend_open_for_model(const char *model_ref, const ingot_config *cfg,
+                                          const ingot_backend_open_params *p, ingot_backend **out,
+                                          ingot_backend_report *report, ingot_error *err);
+
 /* ----------------------------------------------------------------- hub -- */
 /* (section owned by src/hub/) Models from the Hugging Face hub, kept in the
  * cache layout huggingface_hub uses (models--ORG--NAME/{blobs,snapshots,refs}),
