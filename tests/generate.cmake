@@ -1,7 +1,7 @@
 # Generation layer: sampler chain, text streaming, prompts, sessions, and
 # the `run` and `chat` commands. The generate layer's objects reference the
-# model and tokenizer layers, so every test links them.
-set(_gen_layers base format tensor model tokenizer generate)
+# model, tokenizer and chat layers, so every test links them.
+set(_gen_layers base format tensor tokenizer model chat generate)
 ingot_test(test_sampler LAYERS ${_gen_layers})
 ingot_test(test_generate_stream LAYERS ${_gen_layers})
 ingot_test(test_generate_prompt LAYERS ${_gen_layers})

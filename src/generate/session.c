@@ -22,7 +22,7 @@ struct ingot_session {
     ingot_context *ctx;
     const ingot_tokenizer *tok;
     char *template_override; /* copy of params.chat_template */
-    struct ingot_template *tmpl; /* parsed on first use */
+    ingot_template *tmpl;    /* parsed on first use */
     bool tmpl_tried;
     int32_t n_vocab;
     int32_t *tokens; /* what the KV cache holds, in order */
@@ -93,26 +93,13 @@ static ingot_status tk_piece(ingot_session *s, int32_t id, const char **out, siz
     return INGOT_OK;
 }
 
-/* TEMPORARY until the chat layer declares its API in include/ingot.h:
- * weak references, so that this layer links before src/chat/ does. */
-typedef struct ingot_template ingot_template;
-typedef struct ingot_template_opts ingot_template_opts;
-ingot_status ingot_template_new(const char *src, size_t len, ingot_template **out, ingot_error *err)
-    __attribute__((weak));
-ingot_status ingot_template_render(const ingot_template *t, const char *context_json,
-                                   const ingot_template_opts *opts, char **out, size_t *len, ingot_error *err)
-    __attribute__((weak));
-void ingot_template_free(ingot_template *t) __attribute__((weak));
-
 static ingot_status tpl_parse(const char *src, ingot_template **out, ingot_error *err) {
-    if (!ingot_template_new)
-        return ingot_error_set(err, INGOT_E_UNSUPPORTED, "chat templates are not built in; use raw mode");
     return ingot_template_new(src, strlen(src), out, err);
 }
 
 static ingot_status tpl_render(const ingot_template *t, const char *ctx_json, size_t ctx_len, char **out,
                                size_t *len, ingot_error *err) {
-    (void)ctx_len;
+    (void)ctx_len; /* NUL-terminated */
     return ingot_template_render(t, ctx_json, NULL, out, len, err);
 }
 
@@ -191,7 +178,7 @@ ingot_status ingot_session_open(const char *model_path, const ingot_model_params
 
 void ingot_session_free(ingot_session *s) {
     if (!s) return;
-    if (s->tmpl && ingot_template_free) ingot_template_free(s->tmpl);
+    ingot_template_free(s->tmpl);
     ingot_context_free(s->ctx);
     if (s->owns_model) ingot_model_free(s->model);
     free(s->template_override);
