@@ -22,6 +22,16 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+/* For -m REF: the local path of a hub reference or catalog alias, pulled on
+ * first use with a progress bar when stderr is a terminal (cli/cmd_pull.c).
+ * Returns the exit code (0 ok; the message is printed); *path_out is
+ * malloc'ed. Use it when ingot_hub_is_reference(arg). */
+int cli_hub_resolve(const char *cmd, const char *ref, char **path_out);
+/* "1.19 MB" (decimal units, as the hub shows sizes). */
+void cli_human_size(uint64_t bytes, char *buf, size_t n);
 
 /* Generation flags shared by `run` and `chat` (cli/cmd_run.c). */
 typedef struct cli_gen_opts {

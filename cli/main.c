@@ -11,6 +11,9 @@ static const cli_command commands[] = {
     {"show", "describe a model: architecture, size, types, tokenizer", cmd_show},
     {"eval", "evaluate token ids and write logits (parity/debugging)", cmd_eval},
     {"tokenize", "text to token ids and back, with a model's tokenizer", cmd_tokenize},
+    {"pull", "download a model from the Hugging Face hub into the shared cache", cmd_pull},
+    {"list", "list downloaded models (--catalog: models known to run well)", cmd_list},
+    {"rm", "remove a downloaded model from the cache", cmd_rm},
 };
 
 static void usage(FILE *f) {
