@@ -1,8 +1,12 @@
 /* Sessions on real models: the documented greedy continuation of
  * stories260K, the same seed giving the same text at 1 and 2 threads,
  * stop strings split across tokens, cancel, max_tokens 0, a full context,
- * and a second chat turn that reuses the first one's KV cache with logits
- * equal to a fresh evaluation of the whole conversation. */
+ * a second chat turn that reuses the first one's KV cache with logits
+ * equal to a fresh evaluation of the whole conversation (raw and through
+ * a chat template), prompts rendered as Jinja2 renders them
+ * (fixtures/chat/golden.json), and exactly one BOS whether or not the
+ * template writes it. */
+#include <jansson.h>
 #include <math.h>
 
 #include "ingot.h"
@@ -278,11 +282,154 @@ static void test_chat_reuse_raw(void) {
     ingot_session_free(s);
 }
 
+
+static char *read_fixture(const char *rel) {
+    return test_read_file(test_fixture(rel), NULL);
+}
+
+/* A case of fixtures/chat/golden.json (Jinja2's renderings). */
+static json_t *golden_case(json_t *all, const char *tmpl, const char *name) {
+    size_t i;
+    json_t *c;
+    json_array_foreach(all, i, c) {
+        if (!strcmp(json_string_value(json_object_get(c, "template")), tmpl) &&
+            !strcmp(json_string_value(json_object_get(c, "case")), name))
+            return c;
+    }
+    return NULL;
+}
+
+/* Renders a golden case through a session whose model has BOS "<s>" and
+ * EOS "</s>", as the golden cases were rendered with. */
+static void check_golden_render(ingot_session *s, json_t *all, const char *tmpl, const char *name) {
+    json_t *c = golden_case(all, tmpl, name);
+    CHECK(c != NULL, "golden case %s/%s missing", tmpl, name);
+    if (!c) return;
+    json_t *msgs = json_object_get(c, "messages");
+    size_t n = json_array_size(msgs);
+    ingot_message *m = calloc(n ? n : 1, sizeof *m);
+    for (size_t i = 0; i < n; i++) {
+        m[i].role = json_string_value(json_object_get(json_array_get(msgs, i), "role"));
+        m[i].content = json_string_value(json_object_get(json_array_get(msgs, i), "content"));
+    }
+    ingot_generate_params p = ingot_generate_default_params();
+    p.messages = m;
+    p.n_messages = (int32_t)n;
+    char *out = NULL;
+    size_t len = 0;
+    ingot_status st = ingot_session_render(s, &p, &out, &len);
+    CHECK(st == INGOT_OK, "%s/%s: %s", tmpl, name, ingot_session_errmsg(s));
+    const char *want = json_string_value(json_object_get(c, "expected"));
+    CHECK(out && want && !strcmp(out, want), "%s/%s rendered\n%s\nJinja2 rendered\n%s", tmpl, name, out ? out : "",
+          want ? want : "");
+    CHECK_INT_EQ(len, out ? strlen(out) : 0);
+    free(out);
+    free(m);
+}
+
+static int count_id(const int32_t *t, int32_t n, int32_t id) {
+    int c = 0;
+    for (int32_t i = 0; i < n; i++) c += t[i] == id;
+    return c;
+}
+
+/* Templates through a session: the golden renderings, and BOS exactly
+ * once whether the template writes it (Gemma 2) or not (Qwen 2.5). */
+static void test_templates_bos(void) {
+    json_error_t je;
+    json_t *golden = json_load_file(test_fixture("chat/golden.json"), 0, &je);
+    CHECK(golden != NULL, "golden.json: %s", je.text);
+    char *gemma = read_fixture("chat/templates/google-gemma-2-2b-it.jinja");
+    char *qwen = read_fixture("chat/templates/Qwen-Qwen2.5-7B-Instruct.jinja");
+    if (!golden || !gemma || !qwen) goto done;
+    const char *model = "models/synthetic/llama-f32.gguf";
+    const char *tmpls[2] = {gemma, qwen};
+    for (int k = 0; k < 2; k++) {
+        ingot_session *s = open_session(model, 256, 0, tmpls[k]);
+        if (!s) continue;
+        const ingot_tokenizer *tok = ingot_model_tokenizer(ingot_session_model(s));
+        CHECK(!strcmp(ingot_tokenizer_bos_text(tok), "<s>") && ingot_tokenizer_add_bos(tok),
+              "llama-f32 should add BOS <s>");
+        const char *name = k == 0 ? "google-gemma-2-2b-it.jinja" : "Qwen-Qwen2.5-7B-Instruct.jinja";
+        check_golden_render(s, golden, name, "multi-turn");
+        check_golden_render(s, golden, name, "user-only");
+        ingot_generate_params p = greedy_params("Hello!", 0);
+        collect c;
+        ingot_metrics m;
+        generate_text(s, &p, &c, &m, INGOT_OK);
+        int32_t n;
+        const int32_t *t = ingot_session_tokens(s, &n);
+        int32_t bos = ingot_tokenizer_bos(tok);
+        CHECK(n > 2 && t[0] == bos && count_id(t, n, bos) == 1, "%s: %d BOS tokens, first token %d", name,
+              count_id(t, n, bos), n ? t[0] : -1);
+        /* a template that fails (Gemma refuses system messages) is an error */
+        if (k == 0) {
+            p.system = "Be brief.";
+            generate_text(s, &p, &c, &m, INGOT_E_TEMPLATE);
+            CHECK(strstr(ingot_session_errmsg(s), "System role not supported") != NULL, "%s",
+                  ingot_session_errmsg(s));
+            /* raw skips the template: the text itself after BOS */
+            p.raw = true;
+            char *r;
+            CHECK(ingot_session_render(s, &p, &r, NULL) == INGOT_OK && !strcmp(r, "Be brief.\nHello!"), "raw render");
+            free(r);
+        }
+        ingot_session_free(s);
+    }
+    /* a template that does not parse */
+    ingot_session *s = open_session(model, 256, 0, "{% if %}");
+    if (s) {
+        ingot_generate_params p = greedy_params("Hello!", 4);
+        collect c;
+        ingot_metrics m;
+        generate_text(s, &p, &c, &m, INGOT_E_TEMPLATE);
+        CHECK(strstr(ingot_session_errmsg(s), "chat template") != NULL, "%s", ingot_session_errmsg(s));
+        ingot_session_free(s);
+    }
+done:
+    json_decref(golden);
+    free(gemma);
+    free(qwen);
+}
+
+/* A chat through a real template (ChatML on the qwen2 architecture): the
+ * second turn keeps at least the whole first prompt from the cache and its
+ * logits equal a fresh evaluation of the conversation. */
+static void test_chat_reuse_template(void) {
+    char *qwen = read_fixture("chat/templates/Qwen-Qwen2.5-7B-Instruct.jinja");
+    ingot_session *s = qwen ? open_session("models/synthetic/qwen2-Q8_0.gguf", 512, 0, qwen) : NULL;
+    if (!s) goto done;
+    ingot_generate_params p = greedy_params(NULL, 12);
+    ingot_message conv[3] = {{"user", "Hi there"}, {"assistant", NULL}, {"user", "Tell me more."}};
+    p.messages = conv;
+    p.n_messages = 1;
+    collect c;
+    ingot_metrics m1, m2;
+    generate_text(s, &p, &c, &m1, INGOT_OK);
+    int32_t n;
+    const int32_t *t = ingot_session_tokens(s, &n);
+    const ingot_tokenizer *tok = ingot_model_tokenizer(ingot_session_model(s));
+    CHECK(n > 0 && t[0] == ingot_token_find(tok, "<|im_start|>", 12), "ChatML prompt should start with <|im_start|>");
+    conv[1].content = c.text;
+    p.n_messages = 3;
+    p.max_tokens = 0;
+    collect c2;
+    generate_text(s, &p, &c2, &m2, INGOT_OK);
+    CHECK(m2.reused_tokens >= m1.prompt_tokens, "reused %d, first prompt %d", m2.reused_tokens, m1.prompt_tokens);
+    CHECK(m2.prompt_tokens > m2.reused_tokens, "nothing new evaluated");
+    check_fresh_logits(s, "templated second turn");
+    ingot_session_free(s);
+done:
+    free(qwen);
+}
+
 int main(void) {
     test_greedy();
     test_seed_threads();
     test_stop_cancel();
     test_context_full();
     test_chat_reuse_raw();
+    test_templates_bos();
+    test_chat_reuse_template();
     TEST_END();
 }
