@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "tokenizer/json_scan.h"
 #include "tokenizer/tokenizer.h"
 
 #define QWEN2_REGEX                                                                           \
@@ -312,10 +313,124 @@ static ingot_status load_vocab(ingot_tokenizer *t, const json_t *vocab, const ch
     return tok_vocab_index(t, err);
 }
 
+static ingot_status merge_cb(void *user, const char *a, size_t na, const char *b, size_t nb, int32_t rank,
+                             ingot_error *err) {
+    return tok_merges_add(user, a, na, b, nb, rank, err);
+}
+
+static char *read_all(const char *path, size_t *n, ingot_error *err, ingot_status *st) {
+    FILE *f = fopen(path, "rb");
+    *st = INGOT_OK;
+    if (!f) {
+        *st = ingot_error_set(err, INGOT_E_IO, "%s: cannot open", path);
+        return NULL;
+    }
+    char *buf = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (size >= 0 && fseek(f, 0, SEEK_SET) == 0) buf = malloc((size_t)size + 1);
+    if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        free(buf);
+        buf = NULL;
+        *st = size < 0 ? ingot_error_set(err, INGOT_E_IO, "%s: cannot read", path)
+                       : ingot_error_set(err, INGOT_E_NOMEM, "%s: cannot read %ld bytes", path, size);
+    } else {
+        buf[size] = 0;
+        *n = (size_t)size;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The fast path: vocab and merges decoded from the raw text. */
+static ingot_status fast_vocab_merges(ingot_tokenizer *t, const char *doc, tok_jspan vs, tok_jspan ms,
+                                      const char *path, ingot_error *err) {
+    tok_vocab_entries ents = {0};
+    ingot_status st = tok_json_vocab(doc, vs, &t->strs, &ents, path, err);
+    int32_t max = -1;
+    for (size_t i = 0; !st && i < ents.n; i++)
+        if (ents.v[i].id > max) max = ents.v[i].id;
+    if (!st) st = tok_vocab_init(t, max + 1, err);
+    if (!st) {
+        for (int32_t i = 0; i < t->n_vocab; i++) t->types[i] = TOK_TYPE_UNUSED;
+        for (size_t i = 0; i < ents.n; i++) {
+            const tok_vocab_entry *e = &ents.v[i];
+            t->off[e->id] = e->off;
+            t->len[e->id] = e->len;
+            t->types[e->id] = TOK_TYPE_NORMAL;
+        }
+        st = tok_vocab_index(t, err);
+    }
+    free(ents.v);
+    if (st) return st;
+    size_t nm = ms.len ? tok_json_count_merges(doc, ms) : 0;
+    if (nm > (1u << 27)) return ingot_error_set(err, INGOT_E_FORMAT, "%s: too many merges", path);
+    if ((st = tok_merges_init(t, (int32_t)nm, err))) return st;
+    return ms.len ? tok_json_merges(doc, ms, merge_cb, t, path, err) : INGOT_OK;
+}
+
+static ingot_status slow_merges(ingot_tokenizer *t, const json_t *merges, const char *path, ingot_error *err) {
+    size_t nm = json_array_size(merges);
+    ingot_status st = tok_merges_init(t, (int32_t)nm, err);
+    for (size_t i = 0; !st && i < nm; i++) {
+        const json_t *m = json_array_get(merges, i);
+        if (json_is_string(m)) {
+            const char *s = json_string_value(m);
+            size_t len = json_string_length(m);
+            const char *sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
+            if (!sp) return ingot_error_set(err, INGOT_E_FORMAT, "%s: merges[%zu] is not \"a b\"", path, i);
+            st = tok_merges_add(t, s, (size_t)(sp - s), sp + 1, len - (size_t)(sp - s) - 1, (int32_t)i, err);
+        } else if (json_array_size(m) == 2 && json_is_string(json_array_get(m, 0)) &&
+                   json_is_string(json_array_get(m, 1))) {
+            const json_t *a = json_array_get(m, 0), *b = json_array_get(m, 1);
+            st = tok_merges_add(t, json_string_value(a), json_string_length(a), json_string_value(b),
+                                json_string_length(b), (int32_t)i, err);
+        } else {
+            st = ingot_error_set(err, INGOT_E_FORMAT, "%s: merges[%zu] is neither \"a b\" nor [a, b]", path, i);
+        }
+    }
+    return st;
+}
+
 static ingot_status hf_json(ingot_tokenizer *t, const char *path, ingot_error *err) {
     ingot_status st;
-    json_t *root = load_json(path, err, &st);
-    if (!root) return st;
+    size_t n = 0;
+    char *doc = read_all(path, &n, err, &st);
+    if (!doc) return st;
+    tok_jspan vs, ms;
+    bool fast = tok_json_locate(doc, n, &vs, &ms);
+    json_t *root = NULL;
+    if (fast) {
+        if ((st = fast_vocab_merges(t, doc, vs, ms, path, err))) {
+            free(doc);
+            return st;
+        }
+    }
+    json_error_t je;
+    if (fast) {
+        /* the rest of the document, with the two values cut out */
+        tok_jspan a = vs.off < ms.off || !ms.len ? vs : ms, b = a.off == vs.off ? ms : vs;
+        tok_buf rest = {0};
+        bool ok = tok_buf_put(&rest, doc, a.off) && tok_buf_put(&rest, a.off == vs.off ? "{}" : "[]", 2);
+        if (b.len) {
+            ok = ok && tok_buf_put(&rest, doc + a.off + a.len, b.off - a.off - a.len) &&
+                 tok_buf_put(&rest, b.off == vs.off ? "{}" : "[]", 2) &&
+                 tok_buf_put(&rest, doc + b.off + b.len, n - b.off - b.len);
+        } else {
+            ok = ok && tok_buf_put(&rest, doc + a.off + a.len, n - a.off - a.len);
+        }
+        if (!ok) {
+            tok_buf_free(&rest);
+            free(doc);
+            return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
+        }
+        root = json_loadb(rest.p, rest.n, JSON_ALLOW_NUL, &je);
+        tok_buf_free(&rest);
+    }
+    /* a syntax error is reported from the whole file, with its real position */
+    if (!root) root = json_loadb(doc, n, JSON_ALLOW_NUL, &je);
+    free(doc);
+    if (!root) return ingot_error_set(err, INGOT_E_FORMAT, "%s: line %d, column %d: %s", path, je.line, je.column, je.text);
     const json_t *model = json_object_get(root, "model");
     const char *mtype = jstr(model, "type");
     if (!json_is_object(model)) {
@@ -331,7 +446,10 @@ static ingot_status hf_json(ingot_tokenizer *t, const char *path, ingot_error *e
         st = ingot_error_set(err, INGOT_E_UNSUPPORTED, "%s: BPE with subword prefixes/suffixes is not supported", path);
         goto done;
     }
-    if ((st = load_vocab(t, json_object_get(model, "vocab"), path, err))) goto done;
+    if (!fast) {
+        if ((st = load_vocab(t, json_object_get(model, "vocab"), path, err))) goto done;
+        if ((st = slow_merges(t, json_object_get(model, "merges"), path, err))) goto done;
+    }
     t->algo = TOK_ALGO_BPE;
     t->byte_fallback = jbool(model, "byte_fallback", false);
     t->fuse_unk = jbool(model, "fuse_unk", false);
@@ -348,30 +466,6 @@ static ingot_status hf_json(ingot_tokenizer *t, const char *path, ingot_error *e
             int32_t id = tok_vocab_find(t, name, 6);
             if (id >= 0) t->types[id] = TOK_TYPE_BYTE;
         }
-    }
-    const json_t *merges = json_object_get(model, "merges");
-    size_t nm = json_array_size(merges);
-    if ((st = tok_merges_init(t, (int32_t)nm, err))) goto done;
-    for (size_t i = 0; i < nm; i++) {
-        const json_t *m = json_array_get(merges, i);
-        if (json_is_string(m)) {
-            const char *s = json_string_value(m);
-            size_t len = json_string_length(m);
-            const char *sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
-            if (!sp) {
-                st = ingot_error_set(err, INGOT_E_FORMAT, "%s: merges[%zu] is not \"a b\"", path, i);
-                goto done;
-            }
-            st = tok_merges_add(t, s, (size_t)(sp - s), sp + 1, len - (size_t)(sp - s) - 1, (int32_t)i, err);
-        } else if (json_array_size(m) == 2 && json_is_string(json_array_get(m, 0)) &&
-                   json_is_string(json_array_get(m, 1))) {
-            const json_t *a = json_array_get(m, 0), *b = json_array_get(m, 1);
-            st = tok_merges_add(t, json_string_value(a), json_string_length(a), json_string_value(b),
-                                json_string_length(b), (int32_t)i, err);
-        } else {
-            st = ingot_error_set(err, INGOT_E_FORMAT, "%s: merges[%zu] is neither \"a b\" nor [a, b]", path, i);
-        }
-        if (st) goto done;
     }
     size_t i;
     const json_t *a;

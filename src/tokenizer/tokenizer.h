@@ -121,6 +121,7 @@ struct ingot_tokenizer {
     /* text -> id (open addressing, power of two; -1 = empty) */
     int32_t *hash;
     uint32_t hash_mask;
+    bool hash_stale; /* texts changed since the hash was built */
     /* merges */
     tok_merge_slot *merges;
     uint64_t merges_mask;

@@ -163,6 +163,7 @@ ingot_status tok_vocab_set(ingot_tokenizer *t, int32_t id, const char *s, size_t
         return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for token texts");
     t->off[id] = off;
     t->len[id] = (uint32_t)n;
+    t->hash_stale = true;
     return INGOT_OK;
 }
 
@@ -174,6 +175,7 @@ ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
     if (!t->hash) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for the vocabulary index");
     memset(t->hash, 0xff, (size_t)cap * sizeof *t->hash);
     t->hash_mask = cap - 1;
+    t->hash_stale = false;
     for (int32_t id = 0; id < t->n_vocab; id++) {
         if (t->len[id] == 0) continue;
         const char *s = t->strs.p + t->off[id];
@@ -338,7 +340,7 @@ static void eog_add(ingot_tokenizer *t, int32_t id) {
 }
 
 ingot_status tok_finish(ingot_tokenizer *t, ingot_error *err) {
-    ingot_status st = tok_vocab_index(t, err);
+    ingot_status st = (t->hash && !t->hash_stale) ? INGOT_OK : tok_vocab_index(t, err);
     if (st) return st;
     /* special ids out of range are dropped rather than trusted */
     int32_t *sp[] = {&t->bos, &t->eos, &t->eot, &t->pad, &t->unk, &t->sep};
