@@ -517,8 +517,15 @@ ingot_status hub_http_fetch(hub_http *h, const char *url, uint64_t from, hub_sin
         st = curl_error(h, rc, url, err);
     } else if (r.status == 416) {
         st = INGOT_OK;
-    } else if (!status_ok(r.status)) {
+    } else if (!status_ok(r.status) && is_endpoint_url(h, url)) {
         st = status_error(h, &r, "the repository", url, url, err);
+    } else if (r.status == 401 || r.status == 403) {
+        /* CDN URLs are signed and expire: a new pull gets a fresh one. */
+        st = ingot_error_set(err, INGOT_E_NETWORK,
+                             "the download URL was refused (HTTP %ld); it may have expired: pull again", r.status);
+    } else if (!status_ok(r.status)) {
+        st = ingot_error_set(err, r.status == 404 ? INGOT_E_NOT_FOUND : INGOT_E_NETWORK,
+                             "HTTP %ld from the download URL %s", r.status, url);
     } else if (r.delivered == 0) {
         res->range_start = r.status == 206 ? from : 0;
     }
