@@ -1,7 +1,7 @@
 # SIMD kernel sets against the scalar reference (tests/test_kernels.c) and
 # the kernel timing program (bench/kernels_bench.c, not a test: it reports
 # speed, never asserts it).
-ingot_test(test_kernels LAYERS base tensor)
+ingot_test(test_kernels LAYERS base format tensor)
 add_executable(kernels_bench ${CMAKE_SOURCE_DIR}/bench/kernels_bench.c)
-target_link_libraries(kernels_bench PRIVATE ingot_base ingot_tensor ${INGOT_DEPS})
+target_link_libraries(kernels_bench PRIVATE ingot_base ingot_format ingot_tensor ${INGOT_DEPS})
 target_include_directories(kernels_bench PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)

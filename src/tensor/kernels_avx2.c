@@ -6,6 +6,7 @@
  * activation rows; two float accumulators per row (even and odd blocks)
  * hide the FMA latency. Compiled to nothing off x86_64; only called when
  * the CPU has AVX2, FMA and F16C (kernels.c checks). */
+#include "tensor/kernels.h"
 #if defined(__x86_64__)
 #include "tensor/kernels_avx2.h"
 

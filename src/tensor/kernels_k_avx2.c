@@ -7,6 +7,7 @@
  * -4, Q6_K's -32) and mins come from the activations' bsums, so the inner
  * loop has no per-row correction. One float FMA per row per super-block.
  * Compiled to nothing off x86_64. */
+#include "tensor/kernels.h"
 #if defined(__x86_64__)
 #include "tensor/kernels_avx2.h"
 
@@ -68,7 +69,7 @@ AVX2_INLINE void q2_k_rows(int64_t n, float *s, const void *vx, const void *vy, 
         for (int j = 0; j < 4; j++) sumi[j] = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             const __m256i qs = avx2_loadu(x[i].qs + 32 * h);
-            const __m256i half = _mm256_permute4x64_epi64(sc16, h ? 0xee : 0x44);
+            const __m256i half = (h ? _mm256_permute4x64_epi64(sc16, 0xee) : _mm256_permute4x64_epi64(sc16, 0x44));
             _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
                 const __m256i q = crumbs(qs, g), w = scale_pair(half, g);
                 SUMI_GROUP(4 * h + g, q, w)
@@ -118,7 +119,7 @@ AVX2_INLINE void q3_k_rows(int64_t n, float *s, const void *vx, const void *vy, 
         __m256i hb = avx2_loadu(x[i].hmask);
         for (int h = 0; h < 2; h++) {
             const __m256i qs = avx2_loadu(x[i].qs + 32 * h);
-            const __m256i half = _mm256_permute4x64_epi64(sc16, h ? 0xee : 0x44);
+            const __m256i half = (h ? _mm256_permute4x64_epi64(sc16, 0xee) : _mm256_permute4x64_epi64(sc16, 0x44));
             _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
                 /* bit (4h+g) of hmask -> bit 2 */
                 const __m256i high = _mm256_and_si256(_mm256_slli_epi16(hb, 2), _mm256_set1_epi8(4));
@@ -147,7 +148,7 @@ AVX2_INLINE void q6_k_rows(int64_t n, float *s, const void *vx, const void *vy, 
         for (int h = 0; h < 2; h++) {
             const __m256i l0 = avx2_loadu(x[i].ql + 64 * h), l1 = avx2_loadu(x[i].ql + 64 * h + 32);
             const __m256i qh = avx2_loadu(x[i].qh + 32 * h);
-            const __m256i half = _mm256_permute4x64_epi64(sc16, h ? 0xee : 0x44);
+            const __m256i half = (h ? _mm256_permute4x64_epi64(sc16, 0xee) : _mm256_permute4x64_epi64(sc16, 0x44));
             const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4),
                                                _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
             const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4),

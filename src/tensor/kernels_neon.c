@@ -9,12 +9,12 @@
  * summed horizontally before the end of the row. Every row runs the same
  * instructions whatever NY is: vec_dot_n is bit-identical to vec_dot.
  * Compiled to nothing off aarch64. */
+#include "tensor/kernels.h"
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include <math.h>
 #include <string.h>
 
-#include "tensor/kernels.h"
 #include "tensor/quants.h"
 
 #define NEON_INLINE static inline __attribute__((always_inline))
