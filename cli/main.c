@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"show", "describe a model: architecture, size, types, tokenizer", cmd_show},
     {"eval", "evaluate token ids and write logits (parity/debugging)", cmd_eval},
     {"tokenize", "text to token ids and back, with a model's tokenizer", cmd_tokenize},
+    {"template", "render a chat template with a JSON context (try or debug a template)", cmd_template},
     {"quantize", "convert an F32/F16/BF16 model to Q8_0, Q4_K_M, ... (llama.cpp's mixtures)", cmd_quantize},
     {"bench", "measure prompt and generation speed, time to first token, memory", cmd_bench},
     {"pull", "download a model from the Hugging Face hub into the shared cache", cmd_pull},

@@ -18,7 +18,7 @@ ingot_template_options ingot_template_default_options(void) {
     memset(&o, 0, sizeof o);
     o.now = 0;
     o.max_output = (size_t)16 << 20;
-    o.max_memory = (size_t)512 << 20;
+    o.max_memory = (size_t)256 << 20;
     o.max_steps = 10000000;
     return o;
 }
