@@ -364,7 +364,8 @@ typedef enum ingot_finish_reason {
     INGOT_FINISH_NONE = 0,  /* did not start (an error before the first token) */
     INGOT_FINISH_STOP,      /* an end-of-generation token or a stop string */
     INGOT_FINISH_LENGTH,    /* max_tokens reached */
-    INGOT_FINISH_CONTEXT,   /* the context window filled up (INGOT_E_CONTEXT_FULL) */
+    INGOT_FINISH_CONTEXT,   /* no room left: the prompt did not fit, or the window
+                               filled up while generating (INGOT_E_CONTEXT_FULL) */
     INGOT_FINISH_CANCELLED, /* the callback returned false (INGOT_E_CANCELLED) */
     INGOT_FINISH_ERROR      /* any other failure mid-way */
 } ingot_finish_reason;

@@ -215,7 +215,8 @@ static void test_context_full(void) {
     s = open_session(STORIES, 4, 0, NULL);
     if (!s) return;
     generate_text(s, &p, &c, &m, INGOT_E_CONTEXT_FULL);
-    CHECK(m.generated_tokens == 0 && c.len == 0 && m.prompt_tokens == 5, "prompt too long: %d tokens",
+    CHECK(m.generated_tokens == 0 && c.len == 0 && m.prompt_tokens == 5 && m.finish == INGOT_FINISH_CONTEXT,
+          "prompt too long: %d tokens",
           m.generated_tokens);
     CHECK(strstr(ingot_session_errmsg(s), "5 tokens") != NULL, "message: %s", ingot_session_errmsg(s));
     ingot_session_free(s);

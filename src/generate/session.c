@@ -4,11 +4,8 @@
  * decode per sampled token, with stop rules, streaming and metrics. The
  * session mirrors the KV cache as a token list so that the next request
  * can tell which of its tokens are already evaluated. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "base/error.h"
 #include "base/platform.h"
@@ -23,7 +20,6 @@ struct ingot_session {
     const ingot_tokenizer *tok;
     char *template_override; /* copy of params.chat_template */
     ingot_template *tmpl;    /* parsed on first use */
-    bool tmpl_tried;
     int32_t n_vocab;
     int32_t *tokens; /* what the KV cache holds, in order */
     int32_t n_tokens, cap_tokens;
@@ -314,6 +310,7 @@ ingot_status ingot_session_generate(ingot_session *s, const ingot_generate_param
         st = ingot_error_set(&s->err, INGOT_E_CONTEXT_FULL,
                              "the prompt has %d tokens but the context holds %d (raise the context length)",
                              (int)np, (int)n_ctx);
+        m.finish = INGOT_FINISH_CONTEXT;
         goto out;
     }
 
