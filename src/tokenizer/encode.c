@@ -140,8 +140,21 @@ static ingot_status encode_text(const ingot_tokenizer *t, enc_ctx *c, const char
                              &c->spans2, c->md, err);
         if (st) return st;
         for (size_t j = 0; j < c->spans.n; j++) {
-            st = tok_bpe_encode(t, c->pre.p + c->spans.v[j].off, c->spans.v[j].len, c->bpe, &c->ids, err);
-            if (st) return st;
+            const char *w = c->pre.p + c->spans.v[j].off;
+            size_t wn = c->spans.v[j].len;
+            if (t->meta_words) {
+                /* cut before each "▁" that follows another character */
+                size_t a = 0;
+                for (size_t i = 3; i + 3 <= wn; i++) {
+                    if (memcmp(w + i, "\xE2\x96\x81", 3) || !memcmp(w + i - 3, "\xE2\x96\x81", 3)) continue;
+                    if ((st = tok_bpe_encode(t, w + a, i - a, c->bpe, &c->ids, err))) return st;
+                    a = i;
+                    i += 2;
+                }
+                w += a;
+                wn -= a;
+            }
+            if ((st = tok_bpe_encode(t, w, wn, c->bpe, &c->ids, err))) return st;
         }
     }
     return INGOT_OK;

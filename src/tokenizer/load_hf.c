@@ -42,10 +42,6 @@ static json_t *load_json_flags(const char *path, size_t flags, ingot_error *err,
     return j;
 }
 
-static json_t *load_json(const char *path, ingot_error *err, ingot_status *st) {
-    return load_json_flags(path, 0, err, st);
-}
-
 /* Configs hold numbers like model_max_length = 1e30 written as integers,
  * which do not fit an integer; nothing read from them is a number. */
 static json_t *load_config(const char *path, ingot_error *err, ingot_status *st) {
@@ -342,9 +338,8 @@ static char *read_all(const char *path, size_t *n, ingot_error *err, ingot_statu
     return buf;
 }
 
-/* The fast path: vocab and merges decoded from the raw text. */
-static ingot_status fast_vocab_merges(ingot_tokenizer *t, const char *doc, tok_jspan vs, tok_jspan ms,
-                                      const char *path, ingot_error *err) {
+/* The fast path: a {token: id} object decoded from the raw text. */
+static ingot_status fast_vocab(ingot_tokenizer *t, const char *doc, tok_jspan vs, const char *path, ingot_error *err) {
     tok_vocab_entries ents = {0};
     ingot_status st = tok_json_vocab(doc, vs, &t->strs, &ents, path, err);
     int32_t max = -1;
@@ -362,6 +357,12 @@ static ingot_status fast_vocab_merges(ingot_tokenizer *t, const char *doc, tok_j
         st = tok_vocab_index(t, err);
     }
     free(ents.v);
+    return st;
+}
+
+static ingot_status fast_vocab_merges(ingot_tokenizer *t, const char *doc, tok_jspan vs, tok_jspan ms,
+                                      const char *path, ingot_error *err) {
+    ingot_status st = fast_vocab(t, doc, vs, path, err);
     if (st) return st;
     size_t nm = ms.len ? tok_json_count_merges(doc, ms) : 0;
     if (nm > (1u << 27)) return ingot_error_set(err, INGOT_E_FORMAT, "%s: too many merges", path);
@@ -513,7 +514,7 @@ static ingot_status vocab_merges(ingot_tokenizer *t, const char *dir, ingot_erro
     size_t dl = strlen(dir);
     char *vp = malloc(dl + 32), *mp = malloc(dl + 32), *cp = malloc(dl + 32);
     ingot_status st = INGOT_OK;
-    json_t *vocab = NULL, *cfg = NULL;
+    json_t *cfg = NULL;
     FILE *mf = NULL;
     char *line = NULL;
     if (!vp || !mp || !cp) {
@@ -523,8 +524,15 @@ static ingot_status vocab_merges(ingot_tokenizer *t, const char *dir, ingot_erro
     sprintf(vp, "%s/vocab.json", dir);
     sprintf(mp, "%s/merges.txt", dir);
     sprintf(cp, "%s/tokenizer_config.json", dir);
-    if (!(vocab = load_json(vp, err, &st))) goto done;
-    if ((st = load_vocab(t, vocab, vp, err))) goto done;
+    {
+        /* vocab.json is one big {token: id} object: the fast decoder */
+        size_t vn = 0;
+        char *doc = read_all(vp, &vn, err, &st);
+        if (!doc) goto done;
+        st = fast_vocab(t, doc, (tok_jspan){0, vn}, vp, err);
+        free(doc);
+        if (st) goto done;
+    }
     t->algo = TOK_ALGO_BPE;
     t->dec_byte_level = true;
     strcpy(t->model_name, "gpt2");
@@ -586,7 +594,6 @@ static ingot_status vocab_merges(ingot_tokenizer *t, const char *dir, ingot_erro
 done:
     free(line);
     if (mf) fclose(mf);
-    json_decref(vocab);
     json_decref(cfg);
     free(vp);
     free(mp);

@@ -130,6 +130,9 @@ struct ingot_tokenizer {
     bool byte_fallback;  /* unknown chars become <0xXX> tokens */
     bool fuse_unk;       /* consecutive unknown chars give one <unk> */
     bool ignore_merges;  /* a pre-token that is a vocab entry is kept whole */
+    bool meta_words;     /* no token has U+2581 after another character, so
+                            merges never cross the start of a "▁word" and
+                            long texts can be encoded word by word */
     int32_t byte_tok[256]; /* id of <0xXX>; -1 when absent */
     int32_t *cp_tok;       /* id of the one-code-point token cp, -1 absent */
     /* pipeline */

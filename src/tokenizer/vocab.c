@@ -394,6 +394,17 @@ ingot_status tok_finish(ingot_tokenizer *t, ingot_error *err) {
     }
     tok_buf_free(&nb);
 
+    /* SentencePiece vocabularies trained with split_by_whitespace have
+     * U+2581 only in leading runs; then a text is a sequence of
+     * independent words (exactly the same result, much less work) */
+    t->meta_words = strcmp(t->dec_space, "\xE2\x96\x81") == 0 && !t->dec_byte_level;
+    for (int32_t id = 0; t->meta_words && id < t->n_vocab; id++) {
+        const char *s = t->strs.p + t->off[id];
+        size_t n = t->len[id], i = 0;
+        while (i + 3 <= n && !memcmp(s + i, "\xE2\x96\x81", 3)) i += 3;
+        if (i < n && memmem(s + i, n - i, "\xE2\x96\x81", 3)) t->meta_words = false;
+    }
+
     eog_add(t, t->eos);
     eog_add(t, t->eot);
     for (int i = 0; tok_eog_names[i]; i++) {
