@@ -13,7 +13,8 @@ static const char *USAGE =
     "usage: ingot run -m MODEL [-p PROMPT | -f FILE] [options]\n"
     "\n"
     "Generates a continuation of the prompt (from -p, -f, or stdin when it is\n"
-    "not a terminal) and prints only the generated text to stdout, as it comes.\n"
+    "not a terminal; one final newline of a file or stdin is dropped) and\n"
+    "prints only the generated text to stdout, as it comes.\n"
     "A model with a chat template gets the prompt as a user message; a model\n"
     "without one (or --raw) gets the prompt text as is, after BOS.\n"
     "\n"
@@ -350,6 +351,14 @@ int cmd_run(int argc, char **argv) {
             goto done;
         }
         prompt = owned;
+    }
+
+    if (owned) {
+        /* Files and pipes end with a newline the user did not mean as
+         * part of the prompt (as llama.cpp's -f, one is dropped). */
+        size_t n = strlen(owned);
+        if (n && owned[n - 1] == '\n') owned[--n] = 0;
+        if (n && owned[n - 1] == '\r') owned[--n] = 0;
     }
 
     ingot_session *s = NULL;

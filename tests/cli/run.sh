@@ -29,6 +29,9 @@ printf '%s' "Once upon a time" > "$tmp/prompt"
   bad "stdin: $(cat "$tmp/out")"
 "$INGOT" run -m "$M" -f - --temp 0 -n 64 < "$tmp/prompt" > "$tmp/out" && cmp -s "$tmp/expected" "$tmp/out" && ok ||
   bad "-f -: $(cat "$tmp/out")"
+# the final newline of a file or a pipe is not part of the prompt
+echo "Once upon a time" | "$INGOT" run -m "$M" --temp 0 -n 64 > "$tmp/out" && cmp -s "$tmp/expected" "$tmp/out" && ok ||
+  bad "echo | run: $(cat "$tmp/out")"
 
 # --verbose: metrics on stderr, stdout unchanged
 "$INGOT" run -m "$M" -p "Once upon a time" --temp 0 -n 64 --verbose > "$tmp/out" 2> "$tmp/err"
