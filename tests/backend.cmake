@@ -5,3 +5,4 @@
 # backend on the real stories260K model (test_backend_cpu), and the
 # `ingot config` / `ingot doctor` commands as a user runs them.
 ingot_test(test_config LAYERS base config)
+ingot_test(test_backend_select LAYERS base config format tensor model tokenizer chat generate hub backend)
