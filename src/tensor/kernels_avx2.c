@@ -1,10 +1,9 @@
 /* AVX2+FMA+F16C kernels of the float types (F32, F16, BF16) and the
  * 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL), the
  * activation quantizers, and the filling of the avx2 table (the K-quants
- * are in kernels_k_avx2.c). Integer dot products use maddubs/madd on one
- * block of 32 per step, the weight block unpacked once for all NY
- * activation rows; two float accumulators per row (even and odd blocks)
- * hide the FMA latency. Compiled to nothing off x86_64; only called when
+ * are in kernels_k_avx2.c). Integer dot products use maddubs/madd on two
+ * blocks of 32 per step, each weight block unpacked once for all NY
+ * activation rows. Compiled to nothing off x86_64; only called when
  * the CPU has AVX2, FMA and F16C (kernels.c checks). */
 #include "tensor/kernels.h"
 #if defined(__x86_64__)
@@ -64,106 +63,149 @@ FLOAT_ROWS(f16)
 FLOAT_ROWS(bf16)
 
 /* ---- 32-element blocks ----
- * NAME##_blk(x, vy, st, i, NY, acc) adds block i of the weight row x times
- * block i of each activation row to acc[j]; LEGACY_ROWS alternates two
- * accumulator sets over even and odd blocks. */
+ * Two blocks per step: their int32 partial sums are merged by one hadd
+ * (lanes 0,1,4,5 from the first block, 2,3,6,7 from the second) so one
+ * cvt and one FMA serve both, against a scale vector built from one
+ * fp16 conversion of [dx0 dx1] (once per pair) and [dy0 dy1] per row.
+ * NAME##_unpack gives the 32 weights of a block as int8 (signed for the
+ * symmetric types against Q8_0, unsigned 0..31 for the types with a min
+ * against Q8_1, whose min term gathers in lanes 1 and 3 of mins[j]). */
 
-#define LEGACY_ROWS(name, xtype)                                                            \
+AVX2_INLINE __m128 fp16x2(const uint16_t *a, const uint16_t *b) {
+    return _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(*a), *b, 1));
+}
+
+/* [d0d0 d1d1 d0d0 d1d1]-style spread of lanes 0 and `second` of v. */
+AVX2_INLINE __m256 spread2(__m128 v, int second) {
+    const __m256i idx = second == 1 ? _mm256_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1)
+                                    : _mm256_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2);
+    return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), idx);
+}
+
+#define SYM_ROWS(name, xtype)                                                               \
     AVX2_INLINE void name##_rows(int64_t n, float *s, const void *vx, const void *vy,       \
                                  size_t st, const int NY) {                                 \
         const xtype *x = vx;                                                                \
         const int64_t nb = n / 32;                                                          \
-        __m256 a0[4], a1[4];                                                                \
-        __m128 m0[4];                                                                       \
-        for (int j = 0; j < 4; j++) {                                                       \
-            a0[j] = a1[j] = _mm256_setzero_ps();                                            \
-            m0[j] = _mm_setzero_ps();                                                       \
-        }                                                                                   \
+        const __m256i ones = _mm256_set1_epi16(1);                                          \
+        __m256 acc[4];                                                                      \
+        for (int j = 0; j < 4; j++) acc[j] = _mm256_setzero_ps();                           \
         int64_t i = 0;                                                                      \
         for (; i + 2 <= nb; i += 2) {                                                       \
-            name##_blk(x + i, vy, st, i, NY, a0, m0);                                       \
-            name##_blk(x + i + 1, vy, st, i + 1, NY, a1, m0);                               \
+            const __m256i q0 = name##_unpack(x + i), q1 = name##_unpack(x + i + 1);         \
+            const __m256i a0 = _mm256_abs_epi8(q0), a1 = _mm256_abs_epi8(q1);               \
+            const __m128 xd = fp16x2(&x[i].d, &x[i + 1].d);                                 \
+            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
+                const ingot_block_q8_0 *y = AVX2_YROW(ingot_block_q8_0, vy, st, j) + i;     \
+                const __m256i p0 = _mm256_maddubs_epi16(a0, _mm256_sign_epi8(avx2_loadu(y[0].qs), q0)); \
+                const __m256i p1 = _mm256_maddubs_epi16(a1, _mm256_sign_epi8(avx2_loadu(y[1].qs), q1)); \
+                const __m256i t = _mm256_hadd_epi32(_mm256_madd_epi16(p0, ones),            \
+                                                    _mm256_madd_epi16(p1, ones));           \
+                const __m256 sc = spread2(_mm_mul_ps(xd, fp16x2(&y[0].d, &y[1].d)), 1);    \
+                acc[j] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(t), acc[j]);                \
+            }                                                                               \
         }                                                                                   \
-        if (i < nb) name##_blk(x + i, vy, st, i, NY, a0, m0);                               \
-        _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++)                                \
-            s[j] = avx2_hsum(_mm256_add_ps(a0[j], a1[j])) + _mm_cvtss_f32(m0[j]);           \
+        if (i < nb) {                                                                       \
+            const __m256i q0 = name##_unpack(x + i), a0 = _mm256_abs_epi8(q0);              \
+            const float dx = avx2_fp16(x[i].d);                                             \
+            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
+                const ingot_block_q8_0 *y = AVX2_YROW(ingot_block_q8_0, vy, st, j) + i;     \
+                const __m256i p = avx2_dot_i8(a0, q0, avx2_loadu(y->qs));                   \
+                acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * avx2_fp16(y->d)),              \
+                                         _mm256_cvtepi32_ps(p), acc[j]);                    \
+            }                                                                               \
+        }                                                                                   \
+        _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) s[j] = avx2_hsum(acc[j]);      \
     }                                                                                       \
     AVX2_ENTRY_POINTS(name)
 
-/* Symmetric types against Q8_0: signed weights xq, |xq| in ax. */
-AVX2_INLINE void sym_blk(__m256i xq, float dx, const void *vy, size_t st, int64_t i,
-                         const int NY, __m256 *acc) {
-    const __m256i ax = _mm256_abs_epi8(xq);
-    _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {
-        const ingot_block_q8_0 *y = AVX2_YROW(ingot_block_q8_0, vy, st, j) + i;
-        const __m256i p = avx2_dot_i8(ax, xq, avx2_loadu(y->qs));
-        acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * avx2_fp16(y->d)), _mm256_cvtepi32_ps(p),
-                                 acc[j]);
-    }
+/* [d m] of a block with a min (d and m are its first two fields) */
+AVX2_INLINE __m128i dm_bits(const void *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return _mm_cvtsi32_si128((int)v);
+}
+/* [d0 m0 d1 m1] of two consecutive blocks */
+AVX2_INLINE __m128 dm_pair(const void *b0, const void *b1) {
+    uint32_t v1;
+    memcpy(&v1, b1, 4);
+    return _mm_cvtph_ps(_mm_insert_epi32(dm_bits(b0), (int)v1, 1));
 }
 
-/* Types with a min against Q8_1: unsigned weights xq; the min times the
- * activations' d*sum(q) goes to lane 0 of mins[j]. */
-AVX2_INLINE void min_blk(__m256i xq, const uint16_t *dm, const void *vy, size_t st, int64_t i,
-                         const int NY, __m256 *acc, __m128 *mins) {
-    uint32_t xdm;
-    memcpy(&xdm, dm, 4);
-    const __m128 xf = _mm_cvtph_ps(_mm_cvtsi32_si128((int)xdm)); /* d, m */
-    const __m256i ones = _mm256_set1_epi16(1);
-    _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {
-        const ingot_block_q8_1 *y = AVX2_YROW(ingot_block_q8_1, vy, st, j) + i;
-        uint32_t yds;
-        memcpy(&yds, &y->d, 4);
-        const __m128 prod = _mm_mul_ps(xf, _mm_cvtph_ps(_mm_cvtsi32_si128((int)yds))); /* dd, ms */
-        const __m256i p = avx2_dot_u8(xq, avx2_loadu(y->qs), ones);
-        acc[j] = _mm256_fmadd_ps(_mm256_broadcastss_ps(prod), _mm256_cvtepi32_ps(p), acc[j]);
-        mins[j] = _mm_add_ss(mins[j], _mm_movehdup_ps(prod));
-    }
-}
+#define MIN_ROWS(name, xtype)                                                               \
+    AVX2_INLINE void name##_rows(int64_t n, float *s, const void *vx, const void *vy,       \
+                                 size_t st, const int NY) {                                 \
+        const xtype *x = vx;                                                                \
+        const int64_t nb = n / 32;                                                          \
+        const __m256i ones = _mm256_set1_epi16(1);                                          \
+        __m256 acc[4];                                                                      \
+        __m128 mins[4];                                                                     \
+        for (int j = 0; j < 4; j++) {                                                       \
+            acc[j] = _mm256_setzero_ps();                                                   \
+            mins[j] = _mm_setzero_ps();                                                     \
+        }                                                                                   \
+        int64_t i = 0;                                                                      \
+        for (; i + 2 <= nb; i += 2) {                                                       \
+            const __m256i q0 = name##_unpack(x + i), q1 = name##_unpack(x + i + 1);         \
+            const __m128 xdm = dm_pair(&x[i], &x[i + 1]);                                   \
+            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
+                const ingot_block_q8_1 *y = AVX2_YROW(ingot_block_q8_1, vy, st, j) + i;     \
+                const __m256i t = _mm256_hadd_epi32(                                        \
+                    avx2_dot_u8(q0, avx2_loadu(y[0].qs), ones),                             \
+                    avx2_dot_u8(q1, avx2_loadu(y[1].qs), ones));                            \
+                const __m128 prod = _mm_mul_ps(xdm, dm_pair(&y[0], &y[1]));                 \
+                acc[j] = _mm256_fmadd_ps(spread2(prod, 2), _mm256_cvtepi32_ps(t), acc[j]);  \
+                mins[j] = _mm_add_ps(mins[j], prod);                                        \
+            }                                                                               \
+        }                                                                                   \
+        if (i < nb) {                                                                       \
+            const __m256i q0 = name##_unpack(x + i);                                        \
+            const __m128 xdm = _mm_cvtph_ps(dm_bits(&x[i]));                                \
+            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
+                const ingot_block_q8_1 *y = AVX2_YROW(ingot_block_q8_1, vy, st, j) + i;     \
+                const __m256i p = avx2_dot_u8(q0, avx2_loadu(y->qs), ones);                 \
+                const __m128 prod = _mm_mul_ps(xdm, _mm_cvtph_ps(dm_bits(y)));              \
+                acc[j] = _mm256_fmadd_ps(_mm256_broadcastss_ps(prod), _mm256_cvtepi32_ps(p), acc[j]); \
+                mins[j] = _mm_add_ps(mins[j], _mm_blend_ps(_mm_setzero_ps(), prod, 2));    \
+            }                                                                               \
+        }                                                                                   \
+        _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                              \
+            const __m128 m = _mm_add_ps(mins[j], _mm_movehl_ps(mins[j], mins[j]));          \
+            s[j] = avx2_hsum(acc[j]) + _mm_cvtss_f32(_mm_movehdup_ps(m));                   \
+        }                                                                                   \
+    }                                                                                       \
+    AVX2_ENTRY_POINTS(name)
 
-AVX2_INLINE void q4_0_blk(const ingot_block_q4_0 *x, const void *vy, size_t st, int64_t i,
-                          const int NY, __m256 *acc, __m128 *mins) {
-    const __m256i xq = _mm256_sub_epi8(avx2_nibbles16(x->qs), _mm256_set1_epi8(8));
-    sym_blk(xq, avx2_fp16(x->d), vy, st, i, NY, acc);
+AVX2_INLINE __m256i q4_0_unpack(const ingot_block_q4_0 *x) {
+    return _mm256_sub_epi8(avx2_nibbles16(x->qs), _mm256_set1_epi8(8));
 }
-LEGACY_ROWS(q4_0, ingot_block_q4_0)
+SYM_ROWS(q4_0, ingot_block_q4_0)
 
-AVX2_INLINE void q4_1_blk(const ingot_block_q4_1 *x, const void *vy, size_t st, int64_t i,
-                          const int NY, __m256 *acc, __m128 *mins) {
-    min_blk(avx2_nibbles16(x->qs), &x->d, vy, st, i, NY, acc, mins);
-}
-LEGACY_ROWS(q4_1, ingot_block_q4_1)
+AVX2_INLINE __m256i q4_1_unpack(const ingot_block_q4_1 *x) { return avx2_nibbles16(x->qs); }
+MIN_ROWS(q4_1, ingot_block_q4_1)
 
-AVX2_INLINE void q5_0_blk(const ingot_block_q5_0 *x, const void *vy, size_t st, int64_t i,
-                          const int NY, __m256 *acc, __m128 *mins) {
+AVX2_INLINE __m256i q5_0_unpack(const ingot_block_q5_0 *x) {
     /* q - 16 = nibble - 16 where the 5th bit is clear, the nibble where set */
     const __m256i hi = _mm256_andnot_si256(avx2_bits32(x->qh), _mm256_set1_epi8(0x10));
-    const __m256i xq = _mm256_sub_epi8(avx2_nibbles16(x->qs), hi);
-    sym_blk(xq, avx2_fp16(x->d), vy, st, i, NY, acc);
+    return _mm256_sub_epi8(avx2_nibbles16(x->qs), hi);
 }
-LEGACY_ROWS(q5_0, ingot_block_q5_0)
+SYM_ROWS(q5_0, ingot_block_q5_0)
 
-AVX2_INLINE void q5_1_blk(const ingot_block_q5_1 *x, const void *vy, size_t st, int64_t i,
-                          const int NY, __m256 *acc, __m128 *mins) {
+AVX2_INLINE __m256i q5_1_unpack(const ingot_block_q5_1 *x) {
     const __m256i hi = _mm256_and_si256(avx2_bits32(x->qh), _mm256_set1_epi8(0x10));
-    min_blk(_mm256_or_si256(avx2_nibbles16(x->qs), hi), &x->d, vy, st, i, NY, acc, mins);
+    return _mm256_or_si256(avx2_nibbles16(x->qs), hi);
 }
-LEGACY_ROWS(q5_1, ingot_block_q5_1)
+MIN_ROWS(q5_1, ingot_block_q5_1)
 
-AVX2_INLINE void q8_0_blk(const ingot_block_q8_0 *x, const void *vy, size_t st, int64_t i,
-                          const int NY, __m256 *acc, __m128 *mins) {
-    sym_blk(avx2_loadu(x->qs), avx2_fp16(x->d), vy, st, i, NY, acc);
-}
-LEGACY_ROWS(q8_0, ingot_block_q8_0)
+AVX2_INLINE __m256i q8_0_unpack(const ingot_block_q8_0 *x) { return avx2_loadu(x->qs); }
+SYM_ROWS(q8_0, ingot_block_q8_0)
 
-AVX2_INLINE void iq4_nl_blk(const ingot_block_iq4_nl *x, const void *vy, size_t st, int64_t i,
-                            const int NY, __m256 *acc, __m128 *mins) {
+AVX2_INLINE __m256i iq4_nl_unpack(const ingot_block_iq4_nl *x) {
     const __m256i table =
         _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ingot_iq4nl_values));
-    const __m256i xq = _mm256_shuffle_epi8(table, avx2_nibbles16(x->qs));
-    sym_blk(xq, avx2_fp16(x->d), vy, st, i, NY, acc);
+    return _mm256_shuffle_epi8(table, avx2_nibbles16(x->qs));
 }
-LEGACY_ROWS(iq4_nl, ingot_block_iq4_nl)
+SYM_ROWS(iq4_nl, ingot_block_iq4_nl)
 
 /* ---- activation quantizers (bit-identical to kernels.c's reference) ---- */
 
