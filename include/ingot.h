@@ -235,7 +235,7 @@ typedef struct ingot_template_options {
     int64_t now;        /* strftime_now's clock: epoch seconds read as a UTC wall-clock
                            time (pin it for reproducible prompts); 0 = real local time */
     size_t max_output;  /* bytes of output (and of any one string); 0 = 16 MiB */
-    size_t max_memory;  /* bytes of working memory; 0 = 512 MiB */
+    size_t max_memory;  /* bytes of working memory; 0 = 256 MiB */
     uint64_t max_steps; /* loop iterations + calls; 0 = 10 million */
 } ingot_template_options;
 ingot_template_options ingot_template_default_options(void);

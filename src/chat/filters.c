@@ -87,6 +87,11 @@ FILTER(attr) {
     jv name = jargs_get(a, 0, "name");
     if (in.t == JV_UNDEF) return jctx_fail(c, "UndefinedError", "%.*s", (int)in.u.s.len, in.u.s.p);
     name = jv_stringify(c, name);
+    /* getattr only: unlike obj.name in a template, no fallback to obj[name] */
+    if (in.t == JV_DICT && !(in.flags & JVF_NS) && !jinja_method_lookup(c, in, name.u.s.p, name.u.s.len, out)) {
+        *out = jv_undef_msg(c, "'dict object' has no attribute '%.*s'", (int)name.u.s.len, name.u.s.p);
+        return !c->failed;
+    }
     *out = jinja_getattr(c, in, name.u.s.p, name.u.s.len);
     return !c->failed;
 }
@@ -276,9 +281,23 @@ static bool parse_int_str(jv s, int base, int64_t *out) {
     }
     buf[o] = 0;
     if (!o) return false;
-    const char *p = buf;
+    char *p = buf;
     if (*p == '+' || *p == '-') p++;
     if (!*p) return false;
+    /* Python's int(s, base): a 0x/0o/0b prefix matching the base (or base 0) */
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X' || p[1] == 'o' || p[1] == 'O' || p[1] == 'b' || p[1] == 'B')) {
+        int pb = (p[1] == 'x' || p[1] == 'X') ? 16 : (p[1] == 'o' || p[1] == 'O') ? 8 : 2;
+        if (base == 0 || base == pb) {
+            base = pb;
+            memmove(p, p + 2, strlen(p + 2) + 1);
+            if (!*p) return false;
+        }
+    }
+    if (base == 0) {
+        if (p[0] == '0' && p[1]) return false; /* "012" is invalid with base 0 */
+        base = 10;
+    }
+    if (base < 2 || base > 36) return false;
     for (const char *q = p; *q; q++) {
         int d = (*q >= '0' && *q <= '9') ? *q - '0' : (*q >= 'a' && *q <= 'z') ? *q - 'a' + 10
                 : (*q >= 'A' && *q <= 'Z') ? *q - 'A' + 10 : 99;

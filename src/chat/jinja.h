@@ -58,7 +58,12 @@ typedef struct jv {
     } u;
 } jv;
 
-struct jlist { size_t n, cap; jv *items; bool consumed; /* JVF_GEN iterated once */ };
+struct jlist {
+    size_t n, cap;
+    jv *items;
+    bool consumed;     /* JVF_GEN: iterated once already */
+    int64_t range_stop; /* JVF_RANGE: the stop argument, for repr */
+};
 struct jdict {
     size_t n, cap;
     jv *keys, *vals;

@@ -123,7 +123,11 @@ static bool lex_string(lexer *L, size_t start, size_t *end, jtoken *tok) {
         if (s[i] == '\\' && i + 1 < L->n) i++;
         i++;
     }
-    if (i >= L->n) return lex_fail(L, start, "unexpected end of string literal", NULL);
+    if (i >= L->n) {
+        char m[64];
+        snprintf(m, sizeof m, "unexpected char \"%c\" at %zu", q, start);
+        return lex_fail(L, start, "%s", m);
+    }
     *end = i + 1;
     size_t rawlen = i - start - 1;
     char *d = jarena_alloc(L->arena, rawlen + 1);
@@ -202,8 +206,8 @@ static bool lex_tag(lexer *L, size_t i, bool block, size_t *end, char *sign, siz
     for (;;) {
         i = skip_ws(s, n, i);
         if (i >= n)
-            return lex_fail(L, tag_off, block ? "unexpected end of template, expected end of statement block ('%%}')"
-                                              : "unexpected end of template, expected end of print statement ('}}')", NULL);
+            return lex_fail(L, tag_off, block ? "unexpected end of template, expected 'end of statement block'."
+                                              : "unexpected end of template, expected 'end of print statement'.", NULL);
         char ch = s[i];
         if (depth == 0) {
             if (block) {
@@ -437,8 +441,8 @@ ingot_status jinja_lex(jarena *arena, const char *src, size_t len, jtokens *out,
         }
         bool block = kind == '%';
         if (!emit(&L, block ? JT_BLOCK_BEGIN : JT_VAR_BEGIN, j, body - j)) return INGOT_E_TEMPLATE;
-        size_t end;
-        char esign;
+        size_t end = n;
+        char esign = 0;
         if (!lex_tag(&L, body, block, &end, &esign, j)) return err ? err->status : INGOT_E_TEMPLATE;
         i = after_end(s, n, end, esign, block, &line_starting);
     }

@@ -73,7 +73,7 @@ static bool affix_common(jctx *c, jv self, const jargs *a, bool suffix, jv *out)
     if (!range_args(c, self, a, 1, &b0, &b1)) return false;
     const char *p = self.u.s.p + b0;
     size_t n = b1 - b0;
-    jlist one = {1, 1, &x, false}, *cands = &one;
+    jlist one = {1, 1, &x, false, 0}, *cands = &one;
     if (x.t == JV_LIST && (x.flags & JVF_TUPLE)) cands = x.u.l;
     else if (x.t != JV_STR)
         return jctx_fail(c, "TypeError", "%s first arg must be str or a tuple of str, not %s",
@@ -408,6 +408,7 @@ static bool g_range(jctx *c, jv self, const jargs *a, jv *out) {
     jv l = jv_list_new(c, (size_t)count);
     for (int64_t i = 0; i < (int64_t)count; i++) jlist_push(c, l.u.l, jv_int(start + i * step));
     l.flags = JVF_RANGE;
+    l.u.l->range_stop = stop;
     *out = l;
     return !c->failed;
 }
@@ -735,7 +736,7 @@ bool jinja_str_format(jctx *c, jv fmt, const jargs *a, jv *out) {
 bool jinja_percent_format(jctx *c, jv fmt, jv args, jv *out) {
     jbuf b;
     jbuf_init(&b, c->opt.max_output);
-    jlist one = {1, 1, &args, false}, *list = &one;
+    jlist one = {1, 1, &args, false, 0}, *list = &one;
     bool is_tuple = args.t == JV_LIST && (args.flags & JVF_TUPLE);
     if (is_tuple) list = args.u.l;
     bool mapping = args.t == JV_DICT;

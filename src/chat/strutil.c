@@ -21,6 +21,22 @@ static uint32_t up(uint32_t cp) { return (uint32_t)utf8proc_toupper((utf8proc_in
 static uint32_t lo(uint32_t cp) { return (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp); }
 static uint32_t ti(uint32_t cp) { return (uint32_t)utf8proc_totitle((utf8proc_int32_t)cp); }
 
+/* Unicode SpecialCasing mappings that expand to several characters (Python
+ * applies them; utf8proc's per-code-point tables cannot). */
+static const struct { uint32_t cp; const char *upper, *title, *lower; } special[] = {
+    {0x00DF, "SS", "Ss", NULL},   {0xFB00, "FF", "Ff", NULL},   {0xFB01, "FI", "Fi", NULL},
+    {0xFB02, "FL", "Fl", NULL},   {0xFB03, "FFI", "Ffi", NULL}, {0xFB04, "FFL", "Ffl", NULL},
+    {0xFB05, "ST", "St", NULL},   {0xFB06, "ST", "St", NULL},
+    {0x0149, "\xCA\xBCN", "\xCA\xBCN", NULL},
+    {0x0130, NULL, NULL, "i\xCC\x87"},
+};
+
+static const char *special_case(uint32_t cp, int which) {
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        if (special[i].cp == cp) return which == 0 ? special[i].upper : which == 1 ? special[i].title : special[i].lower;
+    return NULL;
+}
+
 /* Jinja2's title splits before runs of '-', whitespace and opening brackets. */
 static bool jinja_title_sep(uint32_t cp) {
     return cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || ju_isspace(cp);
@@ -34,25 +50,32 @@ jv js_case(jctx *c, jv s, jcase mode) {
         uint32_t cp;
         i += ju8_decode(s.u.s.p + i, s.u.s.len - i, &cp);
         uint32_t o = cp;
+        int which = -1; /* 0 upper, 1 title, 2 lower: the mapping applied */
         switch (mode) {
-        case JCASE_UPPER: o = up(cp); break;
-        case JCASE_LOWER: o = lo(cp); break;
-        case JCASE_SWAP: o = is_cased(cp) ? (lo(cp) == cp ? up(cp) : lo(cp)) : cp; break;
-        case JCASE_CAPITALIZE: o = first ? ti(cp) : lo(cp); break;
+        case JCASE_UPPER: which = 0; break;
+        case JCASE_LOWER: which = 2; break;
+        case JCASE_SWAP: which = is_cased(cp) ? (lo(cp) == cp ? 0 : 2) : -1; break;
+        case JCASE_CAPITALIZE: which = first ? 1 : 2; break;
         case JCASE_TITLE_PY:
-            o = prev_cased ? lo(cp) : ti(cp);
+            which = prev_cased ? 2 : 1;
             prev_cased = is_cased(cp);
             break;
         case JCASE_TITLE_JINJA: {
             /* each piece of re.split(r"([-\s({[<]+)") gets item[0].upper() + item[1:].lower() */
             bool sep = jinja_title_sep(cp);
             bool piece_start = first || sep != prev_sep;
-            o = piece_start ? up(cp) : lo(cp);
+            which = piece_start ? 0 : 2;
             prev_sep = sep;
             break;
         }
         }
         first = false;
+        const char *sp = which >= 0 ? special_case(cp, which) : NULL;
+        if (sp) {
+            jbuf_puts(&b, sp);
+            continue;
+        }
+        o = which == 0 ? up(cp) : which == 1 ? ti(cp) : which == 2 ? lo(cp) : cp;
         put_cp(&b, o);
     }
     jv r = jbuf_to_str(c, &b);
@@ -135,11 +158,8 @@ bool js_split(jctx *c, jv s, const jv *sep, int64_t maxsplit, bool from_right, j
                 size_t k;
                 while (i < n && (k = ws_len_at(p, n, i))) i += k;
                 if (i >= n) break;
-                if (maxsplit >= 0 && splits >= maxsplit) {
-                    /* rest of the string, trailing whitespace stripped */
-                    size_t e = n;
-                    while (e > i && (k = ws_len_before(p, e))) e -= k;
-                    jlist_push(c, tmp.u.l, piece(s, i, e));
+                if (maxsplit >= 0 && splits >= maxsplit) { /* the rest, as is */
+                    jlist_push(c, tmp.u.l, piece(s, i, n));
                     break;
                 }
                 size_t st = i;
@@ -156,10 +176,8 @@ bool js_split(jctx *c, jv s, const jv *sep, int64_t maxsplit, bool from_right, j
                 size_t k;
                 while (i > 0 && (k = ws_len_before(p, i))) i -= k;
                 if (i == 0) break;
-                if (maxsplit >= 0 && splits >= maxsplit) {
-                    size_t b = 0;
-                    while (b < i && (k = ws_len_at(p, n, b))) b += k;
-                    jlist_push(c, tmp.u.l, piece(s, b, i));
+                if (maxsplit >= 0 && splits >= maxsplit) { /* the rest, as is */
+                    jlist_push(c, tmp.u.l, piece(s, 0, i));
                     break;
                 }
                 size_t e = i;

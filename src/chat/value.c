@@ -584,10 +584,10 @@ static void seq_repr(jctx *c, jv v, jbuf *b, int depth) {
     jlist *l = v.u.l;
     if (v.flags & JVF_GEN) { jbuf_puts(b, "<generator object at 0x0>"); return; }
     if (v.flags & JVF_RANGE) {
-        if (l->n == 0) { jbuf_puts(b, "range(0, 0)"); return; }
+        if (l->n == 0) { jbuf_printf(b, "range(%lld, %lld)", 0LL, (long long)l->range_stop); return; }
         int64_t start = l->items[0].u.i;
         int64_t step = l->n > 1 ? l->items[1].u.i - start : 1;
-        int64_t stop = l->items[l->n - 1].u.i + (step > 0 ? 1 : -1);
+        int64_t stop = l->range_stop;
         if (step == 1) jbuf_printf(b, "range(%lld, %lld)", (long long)start, (long long)stop);
         else jbuf_printf(b, "range(%lld, %lld, %lld)", (long long)start, (long long)stop, (long long)step);
         return;
