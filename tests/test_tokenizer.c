@@ -9,8 +9,10 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
+#include "format/gguf.h"
 #include "ingot.h"
 #include "test.h"
+#include "tokenizer/tokenizer.h"
 
 static ingot_tokenizer *load(const char *rel) {
     ingot_error err = {0};
@@ -201,6 +203,132 @@ static void check_corpus_roundtrips(const ingot_tokenizer *t, const char *name, 
     json_decref(j);
 }
 
+/* A small but complete tokenizer.json, cut at every byte: each prefix is
+ * refused with a format error, never a crash; the whole file loads. */
+static void check_truncations(void) {
+    const char *doc =
+        "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":6,\"content\":\"<|end|>\",\"special\":true,"
+        "\"normalized\":false}],\"normalizer\":{\"type\":\"NFC\"},"
+        "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":"
+        "{\"Regex\":\" ?\\\\p{L}+|\\\\s+\"},\"behavior\":\"Isolated\",\"invert\":false},"
+        "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":false}]},"
+        "\"decoder\":{\"type\":\"ByteLevel\"},"
+        "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2,\"\\u0120\":3,\"\\u0120ab\":4,\"c\\\"\":5},"
+        "\"merges\":[\"a b\",[\"\\u0120\",\"ab\"]]}}";
+    const char *dir = test_tmpdir();
+    char p[512];
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    size_t n = strlen(doc);
+    int refused = 0;
+    for (size_t cut = 0; cut <= n; cut++) {
+        FILE *f = fopen(p, "wb");
+        fwrite(doc, 1, cut, f);
+        fclose(f);
+        ingot_tokenizer *t = NULL;
+        ingot_error err = {0};
+        ingot_status st = ingot_tokenizer_load(p, &t, &err);
+        if (cut < n) {
+            refused += st == INGOT_E_FORMAT && t == NULL;
+        } else {
+            CHECK(st == INGOT_OK, "whole mini tokenizer.json: %s", err.message);
+            if (t) {
+                int32_t want[] = {2, 4, 6};
+                expect_ids(t, "mini", "ab ab<|end|>", 12, want, 3, true);
+            }
+        }
+        ingot_tokenizer_free(t);
+    }
+    CHECK(refused == (int)n, "%d of %zu truncations refused with a format error", refused, n);
+    remove(p);
+    rmdir(dir);
+}
+
+/* GGUF vocabularies written here to reach the loader's error paths. */
+static ingot_status write_vocab_gguf(const char *path, const char *model, const char *pre, int n_tokens,
+                                     int n_scores) {
+    ingot_gguf_writer *w = ingot_gguf_writer_new();
+    const char *toks[] = {"<unk>", "<s>", "</s>", "a", "b", "ab"};
+    float scores[6] = {0, 0, 0, -1, -2, -0.5f};
+    int32_t types[6] = {2, 3, 3, 1, 1, 1};
+    if (model) ingot_gguf_writer_set_str(w, "tokenizer.ggml.model", model);
+    if (pre) ingot_gguf_writer_set_str(w, "tokenizer.ggml.pre", pre);
+    if (n_tokens) ingot_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", toks, (uint64_t)n_tokens);
+    if (n_scores) ingot_gguf_writer_set_arr(w, "tokenizer.ggml.scores", INGOT_GGUF_FLOAT32, scores, (uint64_t)n_scores);
+    ingot_gguf_writer_set_arr(w, "tokenizer.ggml.token_type", INGOT_GGUF_INT32, types, (uint64_t)(n_tokens ? n_tokens : 6));
+    const char *merges[] = {"a b"};
+    if (model && !strcmp(model, "gpt2")) ingot_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", merges, 1);
+    ingot_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1);
+    ingot_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
+    ingot_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+    ingot_status st = ingot_gguf_writer_write(w, path, NULL);
+    ingot_gguf_writer_free(w);
+    return st;
+}
+
+static void check_gguf_loader(void) {
+    const char *dir = test_tmpdir();
+    char p[512];
+    snprintf(p, sizeof p, "%s/vocab.gguf", dir);
+    struct {
+        const char *model, *pre;
+        int n_tokens, n_scores;
+        ingot_status want;
+        const char *msg;
+    } cases[] = {
+        {"llama", NULL, 6, 6, INGOT_OK, ""},
+        {"gpt2", "gpt-2", 6, 0, INGOT_OK, ""},
+        {NULL, NULL, 6, 6, INGOT_E_NOT_FOUND, "tokenizer.ggml.model"},
+        {"bert", NULL, 6, 6, INGOT_E_UNSUPPORTED, "bert"},
+        {"gpt2", "made-up-pre", 6, 0, INGOT_E_UNSUPPORTED, "made-up-pre"},
+        {"llama", NULL, 0, 6, INGOT_E_NOT_FOUND, "tokenizer.ggml.tokens"},
+        {"llama", NULL, 6, 4, INGOT_E_FORMAT, "tokenizer.ggml.scores"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_INT_EQ(write_vocab_gguf(p, cases[i].model, cases[i].pre, cases[i].n_tokens, cases[i].n_scores), INGOT_OK);
+        ingot_tokenizer *t = NULL;
+        ingot_error err = {0};
+        ingot_status st = ingot_tokenizer_load(p, &t, &err);
+        CHECK(st == cases[i].want, "gguf case %zu: status %d (%s)", i, (int)st, err.message);
+        CHECK(strstr(err.message, cases[i].msg) != NULL, "gguf case %zu: message '%s' lacks '%s'", i, err.message,
+              cases[i].msg);
+        if (t && i == 0) {
+            /* BOS; the space prefix "▁" has no token nor byte tokens: <unk>;
+             * then "ab" (a vocab token) merges */
+            int32_t want[] = {1, 0, 5};
+            int32_t *ids = NULL, n = 0;
+            ingot_tokenize(t, "ab", 2, true, true, &ids, &n, NULL);
+            CHECK(n == 3 && !memcmp(ids, want, sizeof want), "tiny spm gave %d ids", n);
+            free(ids);
+        }
+        ingot_tokenizer_free(t);
+        /* and the internal entry point the model loader uses */
+        ingot_gguf *g = NULL;
+        if (ingot_gguf_open(p, true, &g, NULL) == INGOT_OK) {
+            CHECK_INT_EQ(ingot_tokenizer_from_gguf(g, &t, NULL), cases[i].want);
+            ingot_tokenizer_free(t);
+            ingot_gguf_close(g);
+        }
+    }
+    remove(p);
+    rmdir(dir);
+}
+
+/* The synthetic models' small vocabularies (one per family) load and
+ * round-trip text. */
+static void check_synthetic_models(void) {
+    static const char *const files[] = {"llama-f32.gguf", "qwen2-Q8_0.gguf", "qwen3-Q8_0.gguf", "gemma3-Q8_0.gguf",
+                                        "phi3-Q8_0.gguf"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "models/synthetic/%s", files[i]);
+        ingot_tokenizer *t = load(rel);
+        if (!t) continue;
+        check_corpus_roundtrips(t, files[i], true, false);
+        CHECK(ingot_tokenizer_eos(t) >= 0 && ingot_tokenizer_is_eog(t, ingot_tokenizer_eos(t)), "%s: eos", files[i]);
+        ingot_tokenizer_free(t);
+    }
+}
+
 /* A character spread over byte tokens is held back until complete. */
 static void check_stream_split(const ingot_tokenizer *spm) {
     if (!spm) return;
@@ -328,6 +456,8 @@ static void check_load_errors(void) {
 
 int main(void) {
     check_load_errors();
+    check_truncations();
+    check_gguf_loader();
 
     static const char *const gguf_stems[] = {"llama-spm", "phi-3", "gpt-2", "deepseek-coder", "starcoder", "falcon"};
     ingot_tokenizer *spm = NULL;
@@ -424,6 +554,7 @@ int main(void) {
     check_corpus_roundtrips(gemma3, "gemma3", false, true);
     check_corpus_roundtrips(llama2, "llama2", false, true);
     check_corpus_roundtrips(spm, "llama-spm gguf", false, false);
+    check_synthetic_models();
     check_stream_split(spm);
     check_stream_split(llama2);
 
