@@ -38,10 +38,12 @@ AVX2_INLINE float avx2_fp16(uint16_t h) { return _cvtsh_ss(h); }
 
 AVX2_INLINE __m256i avx2_loadu(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 
-/* 16 bytes of packed nibbles -> 32 bytes: low nibbles, then high ones. */
+/* 16 bytes of packed nibbles -> 32 bytes: low nibbles, then high ones.
+ * A broadcast load and a per-lane shift (no cross-lane insert). */
 AVX2_INLINE __m256i avx2_nibbles16(const uint8_t *p) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)p);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+    const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+    const __m256i sh = _mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+    return _mm256_and_si256(sh, _mm256_set1_epi8(0x0f));
 }
 
 /* 8 int32 partial sums of x[k]*y[k] for signed x, y with y in [-127, 127]:
