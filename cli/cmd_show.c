@@ -6,11 +6,13 @@
 #include "cli.h"
 
 static const char *USAGE =
-    "usage: ingot show MODEL.gguf [--json]\n"
+    "usage: ingot show MODEL [--json]\n"
     "\n"
     "Describes a GGUF model: architecture, parameter count, layers, heads,\n"
     "context length, tensor types (count and bytes of each), tokenizer kind,\n"
     "whether a chat template is present, and the file size.\n"
+    "MODEL is a .gguf file or a hub reference (org/repo, org/repo:Q4_K_M,\n"
+    "org/repo/file.gguf, hf://..., a catalog alias), pulled on first use.\n"
     "\n"
     "options:\n"
     "  --json   print one JSON object instead of text\n";
@@ -67,9 +69,18 @@ int cmd_show(int argc, char **argv) {
         }
     }
     if (!path) return cli_fail(2, "show", "missing MODEL (see `ingot show --help`)");
+    char *resolved = NULL;
+    if (ingot_hub_is_reference(path)) {
+        int rc = cli_hub_resolve("show", path, &resolved);
+        if (rc) return rc;
+        path = resolved;
+    }
     ingot_error err = {0};
     ingot_model *m = NULL;
-    if (ingot_model_load(path, NULL, &m, &err)) return cli_fail(1, "show", "%s", err.message);
+    if (ingot_model_load(path, NULL, &m, &err)) {
+        free(resolved);
+        return cli_fail(1, "show", "%s", err.message);
+    }
     ingot_model_info in;
     ingot_model_get_info(m, &in);
     type_list types = {0};
@@ -118,5 +129,6 @@ int cmd_show(int argc, char **argv) {
         }
     }
     ingot_model_free(m);
+    free(resolved);
     return 0;
 }
