@@ -296,8 +296,8 @@ static bool do_slice(jctx *c, jv obj, jv start, jv stop, jv step, jv *out) {
         return !c->failed;
     }
     if (obj.t == JV_UNDEF) return undef_fail(c, obj);
-    *out = jv_undef_msg(c, "'%s' object is not subscriptable", jv_type_name(obj));
-    return true;
+    /* Jinja2 compiles a slice to a plain Python subscript: no Undefined here */
+    return jctx_fail(c, "TypeError", "'%s' object is not subscriptable", jv_type_name(obj));
 }
 
 jv jinja_getitem(jctx *c, jv obj, jv key) {

@@ -577,7 +577,7 @@ static void fmt_float(jbuf *b, double v, const fspec *s) {
 static void fmt_pad(jbuf *out, const char *body, size_t len, const fspec *s, char default_align) {
     int64_t w = (int64_t)ju8_count(body, len);
     char align = s->align ? s->align : (s->zero ? '=' : default_align);
-    const char *fill = s->fill_len ? s->fill : (s->zero && !s->align ? "0" : " ");
+    const char *fill = s->fill_len ? s->fill : (s->zero ? "0" : " ");
     size_t fl = s->fill_len ? s->fill_len : 1;
     int64_t pad = s->width > w ? s->width - w : 0;
     if (pad > 1 << 20) pad = 1 << 20;
