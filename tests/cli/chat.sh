@@ -5,6 +5,7 @@
 # (tmux): the banner and prompt, typed text, streamed answer, Ctrl-C in the
 # middle of a long answer stopping it but not the program, then /exit.
 set -u
+[ -x "${INGOT:-}" ] || { echo "FAIL: INGOT='${INGOT:-}' is not an executable" >&2; exit 1; }
 M="$INGOT_FIXTURES/models/real/stories260K.gguf"
 tmp=$(mktemp -d)
 sock="ingot-chat-test-$$"

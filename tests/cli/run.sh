@@ -4,6 +4,7 @@
 # --stop; --verbose on stderr only; same seed -> same text at 1 and 2
 # threads; a full context; bad flags (exit 2) and a missing model (exit 1).
 set -u
+[ -x "${INGOT:-}" ] || { echo "FAIL: INGOT='${INGOT:-}' is not an executable" >&2; exit 1; }
 M="$INGOT_FIXTURES/models/real/stories260K.gguf"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
