@@ -6,3 +6,11 @@
 # `ingot config` / `ingot doctor` commands as a user runs them.
 ingot_test(test_config LAYERS base config)
 ingot_test(test_backend_select LAYERS base config format tensor model tokenizer chat generate hub backend)
+ingot_test(test_backend_remote LAYERS base config format tensor model tokenizer chat generate hub backend
+           SOURCES fake_llm_server.c)
+set_tests_properties(test_backend_remote PROPERTIES TIMEOUT 120)
+
+# The fake server as a program, for the CLI tests (doctor, bench).
+add_executable(fake_llm_server fake_llm_server.c)
+target_compile_definitions(fake_llm_server PRIVATE FAKE_SERVER_MAIN)
+target_link_libraries(fake_llm_server PRIVATE PkgConfig::MHD PkgConfig::JANSSON Threads::Threads)
