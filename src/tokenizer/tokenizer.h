@@ -102,6 +102,12 @@ typedef struct tok_trie {
     int32_t root_child[256]; /* direct table for the first byte */
 } tok_trie;
 
+/* text -> id table slot: the id (-1 empty) and 32 more bits of the hash */
+typedef struct tok_hash_slot {
+    int32_t id;
+    uint32_t fp;
+} tok_hash_slot;
+
 /* ---- merges: (left id, right id) -> (rank, merged id) ------------------ */
 typedef struct tok_merge_slot {
     uint64_t key; /* (left << 32) | right; UINT64_MAX empty */
@@ -119,7 +125,7 @@ struct ingot_tokenizer {
     float *scores;  /* SPM merge priority (may be NULL for BPE) */
     uint8_t *types; /* TOK_TYPE_* */
     /* text -> id (open addressing, power of two; -1 = empty) */
-    int32_t *hash;
+    tok_hash_slot *hash;
     uint32_t hash_mask;
     bool hash_stale; /* texts changed since the hash was built */
     /* merges */

@@ -63,8 +63,14 @@ static uint64_t tok_hash(const char *s, size_t n) {
     }
     uint64_t w = 0;
     if (n) memcpy(&w, s, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
+    h ^= w;
+    /* full avalanche (murmur3's finalizer): the table uses the low bits,
+     * which a bare multiply leaves depending on the first bytes only */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return h;
 }
 
@@ -173,20 +179,22 @@ ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
     free(t->hash);
     t->hash = malloc((size_t)cap * sizeof *t->hash);
     if (!t->hash) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for the vocabulary index");
-    memset(t->hash, 0xff, (size_t)cap * sizeof *t->hash);
+    for (uint32_t i = 0; i < cap; i++) t->hash[i] = (tok_hash_slot){-1, 0};
     t->hash_mask = cap - 1;
     t->hash_stale = false;
     for (int32_t id = 0; id < t->n_vocab; id++) {
         if (t->len[id] == 0) continue;
         const char *s = t->strs.p + t->off[id];
-        uint32_t h = (uint32_t)tok_hash(s, t->len[id]) & t->hash_mask;
+        uint64_t hv = tok_hash(s, t->len[id]);
+        uint32_t h = (uint32_t)hv & t->hash_mask, fp = (uint32_t)(hv >> 32);
         for (;;) {
-            int32_t o = t->hash[h];
-            if (o < 0) {
-                t->hash[h] = id;
+            const tok_hash_slot *sl = &t->hash[h];
+            if (sl->id < 0) {
+                t->hash[h] = (tok_hash_slot){id, fp};
                 break;
             }
-            if (t->len[o] == t->len[id] && !memcmp(t->strs.p + t->off[o], s, t->len[id])) break;
+            if (sl->fp == fp && t->len[sl->id] == t->len[id] && !memcmp(t->strs.p + t->off[sl->id], s, t->len[id]))
+                break;
             h = (h + 1) & t->hash_mask;
         }
     }
@@ -195,11 +203,14 @@ ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
 
 int32_t tok_vocab_find(const ingot_tokenizer *t, const char *s, size_t n) {
     if (!t->hash || n == 0) return -1;
-    uint32_t h = (uint32_t)tok_hash(s, n) & t->hash_mask;
+    uint64_t hv = tok_hash(s, n);
+    uint32_t h = (uint32_t)hv & t->hash_mask, fp = (uint32_t)(hv >> 32);
     for (;;) {
-        int32_t o = t->hash[h];
-        if (o < 0) return -1;
-        if (t->len[o] == n && !memcmp(t->strs.p + t->off[o], s, n)) return o;
+        const tok_hash_slot *sl = &t->hash[h];
+        if (sl->id < 0) return -1;
+        /* the fingerprint spares the text comparison (two cache misses) on
+         * almost every slot that is not the one */
+        if (sl->fp == fp && t->len[sl->id] == n && !memcmp(t->strs.p + t->off[sl->id], s, n)) return sl->id;
         h = (h + 1) & t->hash_mask;
     }
 }
