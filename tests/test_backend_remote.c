@@ -462,7 +462,7 @@ static void test_chain_to_live_server(void) {
     ingot_config_set(cfg, "remotes.lmstudio.url", lm, "--set", &err);
     ingot_backend_report rep;
     ingot_backend *b = NULL;
-    ingot_platform linux_pf = {"linux", "x86_64", false, false};
+    ingot_platform linux_pf = {.os = "linux", .arch = "x86_64", .apple_silicon = false, .mlx_engine = false};
     ingot_backend_open_params op = {&linux_pf, NULL, NULL, NULL};
     ingot_status st = ingot_backend_open_for_model("tiny-chat", cfg, &op, &b, &rep, &err);
     CHECK(st == INGOT_OK, "chain: %s", err.message);

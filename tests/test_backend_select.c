@@ -12,12 +12,12 @@
 #include "ingot.h"
 #include "test.h"
 
-static const ingot_platform MAC_ARM = {"macos", "arm64", true, false};
-static const ingot_platform MAC_ARM_MLX = {"macos", "arm64", true, true};
-static const ingot_platform MAC_X86 = {"macos", "x86_64", false, false};
-static const ingot_platform LINUX_X86 = {"linux", "x86_64", false, false};
-static const ingot_platform LINUX_ARM = {"linux", "arm64", false, false};
-static const ingot_platform WINDOWS = {"windows", "x86_64", false, false};
+static const ingot_platform MAC_ARM = {.os = "macos", .arch = "arm64", .apple_silicon = true, .mlx_engine = false};
+static const ingot_platform MAC_ARM_MLX = {.os = "macos", .arch = "arm64", .apple_silicon = true, .mlx_engine = true};
+static const ingot_platform MAC_X86 = {.os = "macos", .arch = "x86_64", .apple_silicon = false, .mlx_engine = false};
+static const ingot_platform LINUX_X86 = {.os = "linux", .arch = "x86_64", .apple_silicon = false, .mlx_engine = false};
+static const ingot_platform LINUX_ARM = {.os = "linux", .arch = "arm64", .apple_silicon = false, .mlx_engine = false};
+static const ingot_platform WINDOWS = {.os = "windows", .arch = "x86_64", .apple_silicon = false, .mlx_engine = false};
 
 static ingot_config *config_env(const char *const *env) {
     ingot_config *cfg = NULL;

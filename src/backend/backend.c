@@ -27,6 +27,23 @@ void ingot_platform_detect(ingot_platform *out) {
     snprintf(out->arch, sizeof out->arch, "%s", ingot_arch_name());
     out->apple_silicon = ingot_is_apple_silicon();
     out->mlx_engine = false; /* no build of ingot contains an MLX engine yet */
+    snprintf(out->cpu_model, sizeof out->cpu_model, "%s", ingot_cpu_model());
+    const ingot_cpu_features *f = ingot_cpu();
+    const struct {
+        bool on;
+        const char *name;
+    } list[] = {{f->avx, "avx"},         {f->avx2, "avx2"},         {f->fma, "fma"},
+                {f->f16c, "f16c"},       {f->avx512f, "avx512f"},   {f->avx512bw, "avx512bw"},
+                {f->avx512vnni, "avx512vnni"}, {f->avxvnni, "avxvnni"}, {f->neon, "neon"},
+                {f->dotprod, "dotprod"}, {f->fp16, "fp16"},         {f->i8mm, "i8mm"}};
+    size_t off = 0;
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        if (list[i].on && off < sizeof out->cpu_features)
+            off += (size_t)snprintf(out->cpu_features + off, sizeof out->cpu_features - off, "%s%s", off ? " " : "",
+                                    list[i].name);
+    out->n_cores = ingot_cpu_count();
+    out->ram_total = ingot_ram_total();
+    out->ram_available = ingot_ram_available();
 }
 
 ingot_status ingot_backend_alloc(const ingot_backend_ops *ops, ingot_backend_kind kind, const char *name,
