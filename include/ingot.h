@@ -600,13 +600,19 @@ typedef enum ingot_remote_api { INGOT_REMOTE_OPENAI = 0, INGOT_REMOTE_OLLAMA } i
 /* "openai", "ollama". */
 const char *ingot_remote_api_str(ingot_remote_api a);
 
-/* The facts selection decides on; tests inject their own. */
+/* Platform facts. Selection decides on the first four only, so that tests
+ * can inject any platform; the rest describe the machine for `doctor`. */
 typedef struct ingot_platform {
     char os[16];        /* "linux", "macos", "windows" */
     char arch[16];      /* "x86_64", "arm64" */
     bool apple_silicon;
     bool mlx_engine;    /* this build contains an MLX engine */
+    char cpu_model[128];     /* "AMD EPYC 7B13", or "unknown" */
+    char cpu_features[160];  /* SIMD features found at run time: "avx avx2 fma f16c" */
+    int32_t n_cores;         /* online cores */
+    uint64_t ram_total, ram_available; /* bytes; 0 = unknown */
 } ingot_platform;
+/* This machine's facts. */
 void ingot_platform_detect(ingot_platform *out);
 
 typedef struct ingot_remote_params {
