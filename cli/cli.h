@@ -27,6 +27,17 @@ int cmd_bench(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+/* `ingot bench --backends LIST ...` (cli/bench_backends.c): cmd_bench hands
+ * it the whole argv (argv[0] = "bench") when --backends is given. */
+int cli_bench_backends(int argc, char **argv);
+/* Settings for a command (cli/cmd_config.c): the config file (path, or the
+ * default one when NULL) and the environment; also points the library's log
+ * at stderr at log.level. Returns the exit code (0 ok; the message, which
+ * names key, value and file:line or variable, is printed). */
+int cli_config_load(const char *cmd, const char *path, ingot_config **out);
+void cli_log_stderr(ingot_log_level level, const char *msg, void *user);
 /* For -m REF: the local path of a hub reference or catalog alias, pulled on
  * first use with a progress bar when stderr is a terminal (cli/cmd_pull.c).
  * Returns the exit code (0 ok; the message is printed); *path_out is

@@ -17,6 +17,8 @@ static const cli_command commands[] = {
     {"pull", "download a model from the Hugging Face hub into the shared cache", cmd_pull},
     {"list", "list downloaded models (--catalog: models known to run well)", cmd_list},
     {"rm", "remove a downloaded model from the cache", cmd_rm},
+    {"doctor", "what this machine can run, which backend auto picks and why", cmd_doctor},
+    {"config", "show the effective settings and where each comes from; write a default file", cmd_config},
 };
 
 static void usage(FILE *f) {
