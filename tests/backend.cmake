@@ -15,3 +15,8 @@ add_executable(fake_llm_server fake_llm_server.c)
 target_compile_definitions(fake_llm_server PRIVATE FAKE_SERVER_MAIN)
 target_link_libraries(fake_llm_server PRIVATE PkgConfig::MHD PkgConfig::JANSSON Threads::Threads)
 ingot_test(test_backend_cpu LAYERS base config format tensor model tokenizer chat generate hub backend)
+
+ingot_cli_test(config)
+ingot_cli_test(doctor)
+set_property(TEST cli_doctor APPEND PROPERTY ENVIRONMENT "FAKE_SERVER=$<TARGET_FILE:fake_llm_server>")
+set_tests_properties(cli_doctor PROPERTIES TIMEOUT 120)
