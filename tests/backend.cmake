@@ -20,3 +20,16 @@ ingot_cli_test(config)
 ingot_cli_test(doctor)
 set_property(TEST cli_doctor APPEND PROPERTY ENVIRONMENT "FAKE_SERVER=$<TARGET_FILE:fake_llm_server>")
 set_tests_properties(cli_doctor PROPERTIES TIMEOUT 120)
+
+# `ingot bench --backends` runs once cli/cmd_bench.c hands --backends to
+# cli_bench_backends (cli/bench_backends.c).
+set(_bench_src "")
+if(EXISTS ${CMAKE_SOURCE_DIR}/cli/cmd_bench.c)
+  file(READ ${CMAKE_SOURCE_DIR}/cli/cmd_bench.c _bench_src)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cli/cmd_bench.c)
+endif()
+if(_bench_src MATCHES "cli_bench_backends")
+  ingot_cli_test(bench_backends)
+  set_property(TEST cli_bench_backends APPEND PROPERTY ENVIRONMENT "FAKE_SERVER=$<TARGET_FILE:fake_llm_server>")
+  set_tests_properties(cli_bench_backends PROPERTIES TIMEOUT 120)
+endif()
