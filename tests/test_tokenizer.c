@@ -404,6 +404,27 @@ static void check_bad_input(const ingot_tokenizer *t, const char *name) {
     free(back);
     free(a);
     free(big);
+    /* long runs of one character class (one pre-token or regex match of
+     * 256 KiB) encode without error and decode back */
+    static const char *const fills[] = {"a", " ", "1", "\n", "!", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80", " \n", "\t"};
+    for (size_t f = 0; f < sizeof fills / sizeof fills[0]; f++) {
+        size_t fl = strlen(fills[f]), n = 0, cap2 = 256u << 10;
+        char *run = malloc(cap2);
+        while (n + fl <= cap2) {
+            memcpy(run + n, fills[f], fl);
+            n += fl;
+        }
+        int32_t *ids = NULL, nid = 0;
+        ingot_status st = ingot_tokenize(t, run, n, false, true, &ids, &nid, &err);
+        CHECK(st == INGOT_OK && nid > 0, "%s: run of '%s' failed: %s", name, fills[f], err.message);
+        char *txt = NULL;
+        size_t tl = 0;
+        if (st == INGOT_OK) ingot_detokenize(t, ids, (size_t)nid, true, &txt, &tl, &err);
+        CHECK(txt && tl == n && !memcmp(txt, run, n), "%s: run of '%s' does not round-trip", name, fills[f]);
+        free(txt);
+        free(ids);
+        free(run);
+    }
     /* out-of-range ids are refused, not read */
     int32_t badids[] = {1, -5};
     CHECK_INT_EQ(ingot_detokenize(t, badids, 2, true, &back, &bl, &err), INGOT_E_RANGE);

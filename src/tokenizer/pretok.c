@@ -158,22 +158,30 @@ void tok_match_data_free(void *md) {
     if (md) pcre2_match_data_free(md);
 }
 
-/* Finds the next non-empty match in s[0..n) from pos; false when none. */
-static bool re_next(void *re, void *md, const char *s, size_t n, size_t pos, size_t *ms, size_t *me) {
+/* Finds the next non-empty match in s[0..n) from pos: 1 found, 0 none,
+ * or a negative PCRE2 error (a resource limit; never a syntax error). */
+static int re_next(void *re, void *md, const char *s, size_t n, size_t pos, size_t *ms, size_t *me) {
     while (pos <= n) {
         int rc = pcre2_match(re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, md, NULL);
-        if (rc < 0) return false;
+        if (rc == PCRE2_ERROR_NOMATCH) return 0;
+        if (rc < 0) return rc;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (ov[1] > ov[0]) {
             *ms = ov[0];
             *me = ov[1];
-            return true;
+            return 1;
         }
         /* empty match: step one character and retry */
         pos = ov[0] + 1;
         while (pos < n && ((unsigned char)s[pos] & 0xC0) == 0x80) pos++;
     }
-    return false;
+    return 0;
+}
+
+static ingot_status re_error(int rc, ingot_error *err) {
+    PCRE2_UCHAR msg[128];
+    pcre2_get_error_message(rc, msg, sizeof msg);
+    return ingot_error_set(err, INGOT_E_RANGE, "pre-tokenizer regex gave up on this text: %s", (const char *)msg);
 }
 
 /* ---- normalizers ------------------------------------------------------- */
@@ -267,7 +275,8 @@ static ingot_status norm_one(const ingot_tokenizer *t, const tok_norm *nm, const
             void *md = tok_match_data_new();
             if (!md) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
             size_t pos = 0, ms, me;
-            while (re_next(nm->re, md, s, n, pos, &ms, &me)) {
+            int rc;
+            while ((rc = re_next(nm->re, md, s, n, pos, &ms, &me)) > 0) {
                 if (!tok_buf_put(out, s + pos, ms - pos) || !tok_buf_put(out, nm->b, lb)) {
                     tok_match_data_free(md);
                     return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
@@ -275,6 +284,7 @@ static ingot_status norm_one(const ingot_tokenizer *t, const tok_norm *nm, const
                 pos = me;
             }
             tok_match_data_free(md);
+            if (rc < 0) return re_error(rc, err);
             if (!tok_buf_put(out, s + pos, n - pos)) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
             break;
         }
@@ -368,18 +378,20 @@ static bool spans_push(tok_spans *sp, uint32_t off, uint32_t len) {
 }
 
 /* Splits one span by a regex following Hugging Face's delimiter
- * behaviours; pieces go to out. */
-static bool split_span(const tok_pre *p, void *md, const char *buf, tok_span sp, tok_spans *out) {
+ * behaviours; pieces go to out. 0 ok, 1 out of memory, <0 PCRE2 error. */
+static int split_span(const tok_pre *p, void *md, const char *buf, tok_span sp, tok_spans *out) {
     const char *s = buf + sp.off;
     size_t n = sp.len, pos = 0, ms, me;
     /* pending piece (for the merged behaviours) */
     size_t ps = 0, pe = 0;
     bool have = false, prev_match = false;
 #define EMIT(a, b) \
-    do { if (!spans_push(out, (uint32_t)(sp.off + (a)), (uint32_t)((b) - (a)))) return false; } while (0)
+    do { if (!spans_push(out, (uint32_t)(sp.off + (a)), (uint32_t)((b) - (a)))) return 1; } while (0)
     /* Walks alternating (gap, match) segments; is_match after invert. */
     for (;;) {
-        bool found = pos < n && re_next(p->re, md, s, n, pos, &ms, &me);
+        int rc = pos < n ? re_next(p->re, md, s, n, pos, &ms, &me) : 0;
+        if (rc < 0) return rc;
+        bool found = rc > 0;
         if (!found) ms = me = n;
         for (int part = 0; part < 2; part++) {
             size_t a = part == 0 ? pos : ms, b = part == 0 ? ms : me;
@@ -422,7 +434,7 @@ static bool split_span(const tok_pre *p, void *md, const char *buf, tok_span sp,
     }
     if (have) EMIT(ps, pe);
 #undef EMIT
-    return true;
+    return 0;
 }
 
 static ingot_status step_split(void *re, const tok_pre *p, void *md, const tok_buf *buf, tok_spans *spans,
@@ -430,8 +442,11 @@ static ingot_status step_split(void *re, const tok_pre *p, void *md, const tok_b
     tmp->n = 0;
     tok_pre q = *p;
     q.re = re;
-    for (size_t i = 0; i < spans->n; i++)
-        if (!split_span(&q, md, buf->p, spans->v[i], tmp)) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < spans->n; i++) {
+        int rc = split_span(&q, md, buf->p, spans->v[i], tmp);
+        if (rc > 0) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
+        if (rc < 0) return re_error(rc, err);
+    }
     tok_spans sw = *spans;
     *spans = *tmp;
     *tmp = sw;
