@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --shapes) shapes=$2; shift 2 ;;
     --force) force=1; shift ;;
     --drop-f16) drop=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "make-models: unknown option $1" >&2; exit 2 ;;
     *) dir=$1; shift ;;
   esac
