@@ -479,7 +479,7 @@ static ingot_status hf_json(ingot_tokenizer *t, const char *path, ingot_error *e
         if ((st = add_added(t, (int32_t)json_integer_value(id), json_string_value(c), json_string_length(c), a, err)))
             goto done;
     }
-    if ((st = tok_vocab_index(t, err))) goto done;
+    if (t->hash_stale && (st = tok_vocab_index(t, err))) goto done;
     if ((st = parse_normalizer(t, json_object_get(root, "normalizer"), path, err))) goto done;
     bool byte_level = false;
     if ((st = parse_pre(t, json_object_get(root, "pre_tokenizer"), path, &byte_level, err))) goto done;
@@ -580,7 +580,7 @@ static ingot_status vocab_merges(ingot_tokenizer *t, const char *dir, ingot_erro
         const char *cls = jstr(cfg, "tokenizer_class");
         qwen = cls && !strncmp(cls, "Qwen2", 5);
     }
-    if ((st = tok_vocab_index(t, err))) goto done;
+    if (t->hash_stale && (st = tok_vocab_index(t, err))) goto done;
     if (qwen) {
         if ((st = tok_norm_add(t, TOK_NORM_NFC, NULL, NULL, false, err))) goto done;
         if ((st = tok_pre_add_split(t, QWEN2_REGEX, strlen(QWEN2_REGEX), false, TOK_SPLIT_ISOLATED, false, err)))

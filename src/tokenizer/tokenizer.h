@@ -106,6 +106,7 @@ typedef struct tok_trie {
 typedef struct tok_hash_slot {
     int32_t id;
     uint32_t fp;
+    uint32_t off, len; /* copies of the token's, so a probe reads one line */
 } tok_hash_slot;
 
 /* ---- merges: (left id, right id) -> (rank, merged id) ------------------ */
@@ -127,6 +128,7 @@ struct ingot_tokenizer {
     /* text -> id (open addressing, power of two; -1 = empty) */
     tok_hash_slot *hash;
     uint32_t hash_mask;
+    uint32_t hash_count;
     bool hash_stale; /* texts changed since the hash was built */
     /* merges */
     tok_merge_slot *merges;

@@ -79,6 +79,8 @@ static uint64_t tok_hash_pair(uint64_t key) {
     return key ^ (key >> 31);
 }
 
+static bool hash_insert(ingot_tokenizer *t, int32_t id);
+
 /* ---- handle ----------------------------------------------------------- */
 
 ingot_tokenizer *tok_alloc(void) {
@@ -167,37 +169,52 @@ ingot_status tok_vocab_set(ingot_tokenizer *t, int32_t id, const char *s, size_t
     uint32_t off = (uint32_t)t->strs.n;
     if (!tok_buf_put(&t->strs, s, n) || !tok_buf_put(&t->strs, "", 1))
         return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for token texts");
+    bool was_empty = t->len[id] == 0;
     t->off[id] = off;
     t->len[id] = (uint32_t)n;
-    t->hash_stale = true;
+    /* a new text joins the index in place (added tokens after the
+     * vocabulary); a replaced one leaves a stale slot: rebuild later */
+    bool room = (uint64_t)(t->hash_count + 1) * 4 <= (uint64_t)(t->hash_mask + 1) * 3;
+    if (!t->hash || t->hash_stale || !was_empty || !room || !hash_insert(t, id))
+        t->hash_stale = true;
     return INGOT_OK;
+}
+
+/* Inserts id (text set, non-empty); a text already present keeps the
+ * lower id. False only when id lost to a lower duplicate (harmless). */
+static bool hash_insert(ingot_tokenizer *t, int32_t id) {
+    const char *s = t->strs.p + t->off[id];
+    uint64_t hv = tok_hash(s, t->len[id]);
+    uint32_t h = (uint32_t)hv & t->hash_mask, fp = (uint32_t)(hv >> 32);
+    for (;;) {
+        tok_hash_slot *sl = &t->hash[h];
+        if (sl->id < 0) {
+            *sl = (tok_hash_slot){id, fp, t->off[id], t->len[id]};
+            t->hash_count++;
+            return true;
+        }
+        if (sl->fp == fp && sl->len == t->len[id] && !memcmp(t->strs.p + sl->off, s, t->len[id])) {
+            if (id < sl->id) *sl = (tok_hash_slot){id, fp, t->off[id], t->len[id]};
+            return true;
+        }
+        h = (h + 1) & t->hash_mask;
+    }
 }
 
 ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
     uint32_t cap = 16;
-    while (cap < (uint32_t)t->n_vocab * 2u) cap *= 2;
+    /* load factor <= 2/3 (linear probing stays short with this hash), with
+     * room for the added tokens that usually follow */
+    while (cap < (uint32_t)t->n_vocab / 2u * 3u + 1024u) cap *= 2;
     free(t->hash);
     t->hash = malloc((size_t)cap * sizeof *t->hash);
     if (!t->hash) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for the vocabulary index");
-    for (uint32_t i = 0; i < cap; i++) t->hash[i] = (tok_hash_slot){-1, 0};
+    for (uint32_t i = 0; i < cap; i++) t->hash[i] = (tok_hash_slot){-1, 0, 0, 0};
     t->hash_mask = cap - 1;
+    t->hash_count = 0;
     t->hash_stale = false;
-    for (int32_t id = 0; id < t->n_vocab; id++) {
-        if (t->len[id] == 0) continue;
-        const char *s = t->strs.p + t->off[id];
-        uint64_t hv = tok_hash(s, t->len[id]);
-        uint32_t h = (uint32_t)hv & t->hash_mask, fp = (uint32_t)(hv >> 32);
-        for (;;) {
-            const tok_hash_slot *sl = &t->hash[h];
-            if (sl->id < 0) {
-                t->hash[h] = (tok_hash_slot){id, fp};
-                break;
-            }
-            if (sl->fp == fp && t->len[sl->id] == t->len[id] && !memcmp(t->strs.p + t->off[sl->id], s, t->len[id]))
-                break;
-            h = (h + 1) & t->hash_mask;
-        }
-    }
+    for (int32_t id = 0; id < t->n_vocab; id++)
+        if (t->len[id]) hash_insert(t, id);
     return INGOT_OK;
 }
 
@@ -208,9 +225,9 @@ int32_t tok_vocab_find(const ingot_tokenizer *t, const char *s, size_t n) {
     for (;;) {
         const tok_hash_slot *sl = &t->hash[h];
         if (sl->id < 0) return -1;
-        /* the fingerprint spares the text comparison (two cache misses) on
-         * almost every slot that is not the one */
-        if (sl->fp == fp && t->len[sl->id] == n && !memcmp(t->strs.p + t->off[sl->id], s, n)) return sl->id;
+        /* the fingerprint and the slot's copy of the length spare the text
+         * comparison (a cache miss) on almost every slot that is not it */
+        if (sl->fp == fp && sl->len == n && !memcmp(t->strs.p + sl->off, s, n)) return sl->id;
         h = (h + 1) & t->hash_mask;
     }
 }
@@ -368,10 +385,14 @@ ingot_status tok_finish(ingot_tokenizer *t, ingot_error *err) {
     /* single code point tokens, looked up on every character */
     t->cp_tok = malloc(TOK_CP_TABLE * sizeof *t->cp_tok);
     if (!t->cp_tok) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
-    for (uint32_t cp = 0; cp < TOK_CP_TABLE; cp++) {
-        char u[4];
-        int n = tok_utf8_put(u, cp);
-        t->cp_tok[cp] = (cp >= 0xD800 && cp < 0xE000) ? -1 : tok_vocab_find(t, u, (size_t)n);
+    for (uint32_t cp = 0; cp < TOK_CP_TABLE; cp++) t->cp_tok[cp] = -1;
+    for (int32_t id = 0; id < t->n_vocab; id++) {
+        /* the lowest id of a text is the one the hash answers with */
+        uint32_t cp;
+        const unsigned char *s = (const unsigned char *)t->strs.p + t->off[id];
+        if (t->len[id] && (uint32_t)tok_utf8_next(s, t->len[id], &cp) == t->len[id] && cp < TOK_CP_TABLE &&
+            t->cp_tok[cp] < 0)
+            t->cp_tok[cp] = id;
     }
 
     t->added_of = malloc((size_t)t->n_vocab * sizeof *t->added_of);
