@@ -171,9 +171,7 @@ bool jv_iterate(jctx *c, jv v, jlist **out) {
         for (size_t i = 0; i < v.u.s.len;) {
             uint32_t cp;
             size_t k = ju8_decode(v.u.s.p + i, v.u.s.len - i, &cp);
-            jv ch = jv_str(v.u.s.p + i, k);
-            ch.flags = v.flags & JVF_MARKUP;
-            jlist_push(c, l.u.l, ch);
+            jlist_push(c, l.u.l, jv_str(v.u.s.p + i, k)); /* iterating a Markup yields plain str */
             i += k;
         }
         *out = l.u.l;
@@ -672,6 +670,8 @@ static bool contains(jctx *c, jv hay, jv needle, bool *res) {
         return true;
     case JV_DICT:
         if (hay.flags & JVF_NS) break;
+        if ((needle.t == JV_LIST && !(needle.flags & JVF_TUPLE)) || needle.t == JV_DICT)
+            return jctx_fail(c, "TypeError", "unhashable type: '%s'", jv_type_name(needle));
         *res = jdict_get(hay.u.d, needle) != NULL;
         return true;
     case JV_LIST: {

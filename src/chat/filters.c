@@ -312,6 +312,7 @@ static bool parse_int_str(jv s, int base, int64_t *out) {
 
 FILTER(float) {
     jv d = jargs_get(a, 0, "default");
+    if (in.t == JV_UNDEF) return jctx_fail(c, "UndefinedError", "%.*s", (int)in.u.s.len, in.u.s.p);
     double f;
     if (in.t == JV_FLOAT) f = in.u.f;
     else if (in.t == JV_INT) f = (double)in.u.i;
@@ -328,6 +329,7 @@ FILTER(float) {
 
 FILTER(int) {
     jv d = jargs_get(a, 0, "default");
+    if (in.t == JV_UNDEF) return jctx_fail(c, "UndefinedError", "%.*s", (int)in.u.s.len, in.u.s.p);
     int64_t base = 0;
     if (!arg_int(c, jargs_get(a, 1, "base"), 10, &base, "base")) return false;
     int64_t v = 0;
@@ -361,7 +363,10 @@ FILTER(indent) {
         memset(sp, ' ', (size_t)n);
         ind = jv_str(sp, (size_t)n);
     }
-    if (!need_str(c, &in)) return false;
+    /* Jinja2 does `s += "\n"` on the value itself: only strings work */
+    if (in.t == JV_UNDEF) return jctx_fail(c, "UndefinedError", "%.*s", (int)in.u.s.len, in.u.s.p);
+    if (in.t != JV_STR)
+        return jctx_fail(c, "TypeError", "unsupported operand type(s) for +=: '%s' and 'str'", jv_type_name(in));
     /* Jinja appends "\n" before splitlines so a trailing newline is kept */
     jbuf t;
     jbuf_init(&t, 0);
@@ -967,8 +972,21 @@ static bool int_of(jctx *c, jv v, int64_t *i) {
     return jctx_fail(c, "TypeError", "expected an integer, got %s", jv_type_name(v));
 }
 
-TEST(odd) { (void)a; int64_t i = 0; if (!int_of(c, in, &i)) return false; *out = (i % 2) != 0; return true; }
-TEST(even) { (void)a; int64_t i = 0; if (!int_of(c, in, &i)) return false; *out = (i % 2) == 0; return true; }
+/* Jinja2: value % 2 == 1 (or == 0), so floats work too */
+static bool parity(jctx *c, jv in, int want, bool *out) {
+    if (in.t == JV_FLOAT) {
+        double r = fmod(in.u.f, 2.0);
+        if (r < 0) r += 2.0;
+        *out = r == (double)want;
+        return true;
+    }
+    int64_t i = 0;
+    if (!int_of(c, in, &i)) return false;
+    *out = ((i % 2) + 2) % 2 == want;
+    return true;
+}
+TEST(odd) { (void)a; return parity(c, in, 1, out); }
+TEST(even) { (void)a; return parity(c, in, 0, out); }
 TEST(divisibleby) {
     jv d = jargs_get(a, 0, "num");
     if ((in.t == JV_INT || in.t == JV_BOOL) && (d.t == JV_INT || d.t == JV_BOOL)) {

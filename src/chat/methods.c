@@ -864,7 +864,10 @@ bool jinja_percent_format(jctx *c, jv fmt, jv args, jv *out) {
         }
         (void)sv;
     }
-    if (!c->failed && !mapping && is_tuple && ai < list->n)
+    /* Python only complains about unused arguments that are a tuple or a
+     * scalar: anything with __getitem__ (list, Undefined) counts as a mapping */
+    bool scalar = args.t == JV_NONE || args.t == JV_BOOL || args.t == JV_INT || args.t == JV_FLOAT || args.t == JV_STR;
+    if (!c->failed && !mapping && (is_tuple || scalar) && ai < list->n)
         jctx_fail(c, "TypeError", "not all arguments converted during string formatting");
     if (!c->failed && b.overflow) jctx_fail(c, "MemoryError", "formatted string too long");
     if (c->failed) {

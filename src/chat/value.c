@@ -562,6 +562,9 @@ static void repr_d(jctx *c, jv v, jbuf *b, int depth) {
     case JV_LIST: case JV_DICT:
         seq_repr(c, v, b, depth);
         return;
+    case JV_UNDEF:
+        jbuf_puts(b, "Undefined");
+        return;
     default:
         jv_to_str(c, v, b);
     }
