@@ -57,16 +57,26 @@ typedef struct cli_gen_opts {
     int32_t n_bias;
     const char *template_file;
     char *template_src;
+    ingot_config *cfg;      /* settings: defaults < file < environment < flags */
+    char *resolved;         /* local path of a hub reference */
+    ingot_backend_report report;
+    bool verbose;           /* report each backend attempt on stderr */
 } cli_gen_opts;
 extern const char *CLI_GEN_USAGE; /* the help lines of those flags */
 void cli_gen_opts_init(cli_gen_opts *o);
+/* Loads the configuration (--config FILE if argv has one, else the default
+ * file, then the environment) and applies it to the options, so that the
+ * flags parsed afterwards win. Returns the exit code (0 ok). */
+int cli_gen_opts_config(cli_gen_opts *o, const char *cmd, int argc, char **argv);
 void cli_gen_opts_free(cli_gen_opts *o);
 /* 1: argv[*i] was a generation flag (consumed), 0: not one, -1: bad value
  * (reported on stderr; exit 2). */
 int cli_gen_opts_parse(cli_gen_opts *o, const char *cmd, int argc, char **argv, int *i);
-/* Reads --chat-template, loads the model, opens the session; returns the
- * exit code (0 ok; the message is printed). */
-int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_session **out);
+/* Reads --chat-template, resolves a hub reference (pulling it with a
+ * progress bar), then picks a backend and loads the model through the
+ * configured fallback chain; returns the exit code (0 ok; the message,
+ * with every attempt, is printed). */
+int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_backend **out);
 void cli_print_metrics(FILE *f, const ingot_metrics *m);
 void cli_json_metrics(FILE *f, const ingot_metrics *m);
 

@@ -46,7 +46,7 @@ static void on_sigint(int sig) {
 
 typedef struct chat {
     cli_gen_opts *o;
-    ingot_session *s;
+    ingot_backend *s;
     ingot_message *msgs; /* role and content are malloc'ed */
     int32_t n_msgs, cap_msgs;
     char *system;
@@ -136,7 +136,7 @@ static void turn(chat *c, const char *text) {
     c->o->gp.n_messages = c->n_msgs;
     c->o->gp.system = c->system;
     interrupted = 0;
-    ingot_status st = ingot_session_generate(c->s, &c->o->gp, on_piece, c, &c->last);
+    ingot_status st = ingot_backend_generate(c->s, &c->o->gp, on_piece, c, &c->last);
     c->have_last = true;
     bool cancelled = st == INGOT_E_CANCELLED || (interrupted && st == INGOT_OK);
     interrupted = 0;
@@ -152,7 +152,7 @@ static void turn(chat *c, const char *text) {
     }
     if (c->oom) cli_fail(1, "chat", "out of memory collecting the answer");
     else if (st != INGOT_OK && !cancelled) {
-        cli_fail(1, "chat", "%s", ingot_session_errmsg(c->s));
+        cli_fail(1, "chat", "%s", ingot_backend_errmsg(c->s));
         if (st == INGOT_E_CONTEXT_FULL) fprintf(stderr, "(use /reset to start a new conversation)\n");
     }
 }
@@ -175,7 +175,7 @@ static bool command(chat *c, const char *line) {
                "Ctrl-C stops an answer.\n");
     } else if (IS("/reset") || IS("/clear")) {
         clear_msgs(c);
-        ingot_session_reset(c->s);
+        ingot_backend_reset(c->s);
         printf("conversation cleared\n");
     } else if (IS("/system")) {
         free(c->system);
@@ -358,6 +358,14 @@ int cmd_chat(int argc, char **argv) {
     memset(&c, 0, sizeof c);
     c.o = &o;
     int rc = 2;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf(USAGE, CLI_GEN_USAGE);
+            cli_gen_opts_free(&o);
+            return 0;
+        }
+    if ((rc = cli_gen_opts_config(&o, "chat", argc, argv)) != 0) goto done;
+    rc = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
@@ -367,6 +375,7 @@ int cmd_chat(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--verbose")) {
             c.verbose = true;
+            o.verbose = true;
         } else if ((r = cli_gen_opts_parse(&o, "chat", argc, argv, &i)) != 0) {
             if (r < 0) goto done;
         } else {
@@ -403,7 +412,7 @@ done:
     free(c.msgs);
     free(c.system);
     free(c.answer);
-    ingot_session_free(c.s);
+    ingot_backend_free(c.s);
     cli_gen_opts_free(&o);
     return rc;
 }

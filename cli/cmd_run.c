@@ -50,7 +50,14 @@ const char *CLI_GEN_USAGE =
     "  --seed N                sampling seed (default: random); same seed, same text\n"
     "  --stop TEXT             stop before TEXT (never printed); repeatable\n"
     "  -t, --threads N         threads (default: all cores)\n"
-    "  -c, --ctx-size N        context length (default: the model's, at most 4096)\n";
+    "  -c, --ctx-size N        context length (default: the model's, at most 4096)\n"
+    "  --backend NAME          auto (default), cpu, mlx, remote, or a configured remote\n"
+    "                          (see `ingot doctor`); MODEL may also be ollama://NAME,\n"
+    "                          lmstudio://NAME, openai+http://HOST:PORT/v1#NAME\n"
+    "  --config FILE           settings file (default: $XDG_CONFIG_HOME/ingot/config.json;\n"
+    "                          `ingot config show` lists every setting and its source)\n"
+    "MODEL is a .gguf file or a hub reference (org/repo, org/repo:Q4_K_M, ...),\n"
+    "pulled into the Hugging Face cache on first use.\n";
 
 void cli_gen_opts_init(cli_gen_opts *o) {
     memset(o, 0, sizeof *o);
@@ -58,10 +65,28 @@ void cli_gen_opts_init(cli_gen_opts *o) {
     o->gp = ingot_generate_default_params();
 }
 
+int cli_gen_opts_config(cli_gen_opts *o, const char *cmd, int argc, char **argv) {
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) return cli_fail(2, cmd, "--config needs a value");
+            path = argv[i + 1];
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            path = argv[i] + 9;
+        }
+    }
+    int rc = cli_config_load(cmd, path, &o->cfg);
+    if (rc) return rc;
+    ingot_config_apply(o->cfg, &o->gp, &o->sp);
+    return 0;
+}
+
 void cli_gen_opts_free(cli_gen_opts *o) {
     free(o->stop);
     free(o->bias);
     free(o->template_src);
+    free(o->resolved);
+    ingot_config_free(o->cfg);
     memset(o, 0, sizeof *o);
 }
 
@@ -95,6 +120,13 @@ int cli_gen_opts_parse(cli_gen_opts *o, const char *cmd, int argc, char **argv, 
     if (bad) return -1;
     if (FLAG("-m") || FLAG("--model")) {
         o->model = v;
+    } else if (FLAG("--config")) {
+        /* read before the other flags by cli_gen_opts_config */
+    } else if (FLAG("--backend")) {
+        ingot_error err = {0};
+        if (!o->cfg) return cli_fail(2, cmd, "--backend: no configuration loaded"), -1;
+        if (ingot_config_set(o->cfg, "inference.backend", v, "--backend", &err) != INGOT_OK)
+            return cli_fail(2, cmd, "%s", err.message), -1;
     } else if (FLAG("--system")) {
         o->gp.system = v;
     } else if (!strcmp(argv[*i], "--raw")) {
@@ -167,9 +199,24 @@ int cli_gen_opts_parse(cli_gen_opts *o, const char *cmd, int argc, char **argv, 
     return 1;
 }
 
-int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_session **out) {
+static void report_attempt(const ingot_backend_attempt *a, void *user) {
+    const cli_gen_opts *o = user;
+    /* Failed steps are already logged as warnings by the library. */
+    if (o->verbose && a->status == INGOT_OK)
+        fprintf(stderr, "ingot: backend %s: %s%s%s\n", a->backend, a->status == INGOT_OK ? "ok" : "unavailable",
+                a->reason[0] ? " — " : "", a->reason);
+}
+
+int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_backend **out) {
     *out = NULL;
     if (!o->model) return cli_fail(2, cmd, "missing -m MODEL (see `ingot %s --help`)", cmd);
+    /* A hub reference is pulled here, with a progress bar, unless it names
+     * a backend scheme (ollama://, openai+http://, ...). */
+    const char *scheme = strstr(o->model, "://");
+    if ((!scheme || !strncmp(o->model, "hf://", 5)) && ingot_hub_is_reference(o->model)) {
+        int rc = cli_hub_resolve(cmd, o->model, &o->resolved);
+        if (rc) return rc;
+    }
     if (o->template_file) {
         FILE *f = fopen(o->template_file, "rb");
         if (!f) return cli_fail(1, cmd, "cannot open %s: %s", o->template_file, strerror(errno));
@@ -198,11 +245,12 @@ int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_session **out) {
     o->gp.sampling.logit_bias = o->bias;
     o->gp.sampling.n_logit_bias = o->n_bias;
     ingot_error err = {0};
-    if (ingot_session_open(o->model, NULL, &o->sp, out, &err) != INGOT_OK)
+    ingot_backend_open_params op = {NULL, &o->sp, report_attempt, o};
+    if (ingot_backend_open_for_model(o->resolved ? o->resolved : o->model, o->cfg, &op, out, &o->report, &err) !=
+        INGOT_OK)
         return cli_fail(1, cmd, "%s", err.message);
     return 0;
 }
-
 void cli_print_metrics(FILE *f, const ingot_metrics *m) {
     fprintf(f,
             "load:             %.1f ms\n"
@@ -293,6 +341,14 @@ int cmd_run(int argc, char **argv) {
     const char *prompt = NULL, *file = NULL, *v;
     bool json = false, verbose = false, bad = false;
     int rc = 2;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf(USAGE, CLI_GEN_USAGE);
+            cli_gen_opts_free(&o);
+            return 0;
+        }
+    if ((rc = cli_gen_opts_config(&o, "run", argc, argv)) != 0) goto done;
+    rc = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
@@ -310,6 +366,7 @@ int cmd_run(int argc, char **argv) {
             json = true;
         } else if (!strcmp(a, "--verbose")) {
             verbose = true;
+            o.verbose = true;
         } else if ((r = cli_gen_opts_parse(&o, "run", argc, argv, &i)) != 0) {
             if (r < 0) goto done;
         } else {
@@ -361,7 +418,7 @@ int cmd_run(int argc, char **argv) {
         if (n && owned[n - 1] == '\r') owned[--n] = 0;
     }
 
-    ingot_session *s = NULL;
+    ingot_backend *s = NULL;
     rc = cli_gen_open(&o, "run", &s);
     if (rc) {
         free(owned);
@@ -370,7 +427,7 @@ int cmd_run(int argc, char **argv) {
     o.gp.prompt = prompt;
     run_out out = {.stream = !json};
     ingot_metrics m;
-    ingot_status st = ingot_session_generate(s, &o.gp, on_piece, &out, &m);
+    ingot_status st = ingot_backend_generate(s, &o.gp, on_piece, &out, &m);
     if (json) {
         if (out.oom) {
             rc = cli_fail(1, "run", "out of memory collecting the output");
@@ -381,7 +438,7 @@ int cmd_run(int argc, char **argv) {
             cli_json_metrics(stdout, &m);
             if (st != INGOT_OK) {
                 fputs(", \"error\": ", stdout);
-                const char *msg = ingot_session_errmsg(s);
+                const char *msg = ingot_backend_errmsg(s);
                 cli_json_str(stdout, msg, strlen(msg));
             }
             fputs("}\n", stdout);
@@ -393,11 +450,11 @@ int cmd_run(int argc, char **argv) {
     if (st == INGOT_OK) {
         rc = 0;
     } else {
-        rc = cli_fail(1, "run", "%s", ingot_session_errmsg(s));
+        rc = cli_fail(1, "run", "%s", ingot_backend_errmsg(s));
     }
     free(out.text);
     free(owned);
-    ingot_session_free(s);
+    ingot_backend_free(s);
 done:
     cli_gen_opts_free(&o);
     return rc;

@@ -203,5 +203,16 @@ check "main's file is intact" cmp -s "$HF_HUB_CACHE/models--test-org--stories260
 check "rm of a missing model exits 1" [ $? -eq 1 ]
 check "... naming it" contains "$TMP/err" "nobody/nothing"
 
+# A hub reference as -m: pulled on first use, then run (issue: `ingot run
+# -m org/repo:FILE` on stories260K), and described by `ingot show`.
+rm -rf "$HF_HUB_CACHE/models--test-org--stories260K-GGUF"
+"$INGOT" run -m test-org/stories260K-GGUF:stories260K.gguf -p "Once upon a time" --temp 0 -n 8 \
+    >"$TMP/out" 2>"$TMP/err"
+check "run -m org/repo:FILE pulls and runs" [ $? -eq 0 ]
+check "... the greedy continuation" [ "$(cat "$TMP/out")" = ", there was a little girl" ]
+check "... the file is in the cache" [ -L "$(ls -d "$HF_HUB_CACHE"/models--test-org--stories260K-GGUF/snapshots/*)/stories260K.gguf" ]
+HF_HUB_OFFLINE=1 "$INGOT" show test-org/stories260K-GGUF:stories260K.gguf >"$TMP/out" 2>"$TMP/err"
+check "show of a pulled reference works offline" contains "$TMP/out" "architecture  llama"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
