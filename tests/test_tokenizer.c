@@ -4,6 +4,7 @@
  * stories260K's documented prompt ids. Plus decode(encode(s)) == s, the
  * streaming decoder on split characters, and bad input. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -329,6 +330,52 @@ static void check_synthetic_models(void) {
     }
 }
 
+/* One tokenizer shared by threads: each thread encodes the corpus many
+ * times and must get the single-threaded ids every time. */
+typedef struct mt_job {
+    const ingot_tokenizer *t;
+    const char *text;
+    size_t len;
+    const int32_t *want;
+    int32_t n_want;
+    int bad;
+} mt_job;
+
+static void *mt_run(void *arg) {
+    mt_job *j = arg;
+    for (int rep = 0; rep < 20; rep++) {
+        int32_t *ids = NULL, n = 0;
+        if (ingot_tokenize(j->t, j->text, j->len, true, true, &ids, &n, NULL) != INGOT_OK || n != j->n_want ||
+            memcmp(ids, j->want, (size_t)n * sizeof *ids))
+            j->bad++;
+        free(ids);
+    }
+    return NULL;
+}
+
+static void check_threads(const ingot_tokenizer *t, const char *name) {
+    if (!t) return;
+    size_t len = 0;
+    char *text = test_read_file(test_fixture("tokenizers/corpus.json"), &len);
+    if (!text) return;
+    int32_t *want = NULL, n = 0;
+    CHECK_INT_EQ(ingot_tokenize(t, text, len, true, true, &want, &n, NULL), INGOT_OK);
+    mt_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (mt_job){t, text, len, want, n, 0};
+        pthread_create(&th[i], NULL, mt_run, &jobs[i]);
+    }
+    int bad = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        bad += jobs[i].bad;
+    }
+    CHECK(bad == 0, "%s: %d concurrent encodings differ", name, bad);
+    free(want);
+    free(text);
+}
+
 /* A character spread over byte tokens is held back until complete. */
 static void check_stream_split(const ingot_tokenizer *spm) {
     if (!spm) return;
@@ -579,6 +626,8 @@ int main(void) {
     check_stream_split(spm);
     check_stream_split(llama2);
 
+    check_threads(qwen3, "qwen3");
+    check_threads(llama2, "llama2");
     check_bad_input(qwen3, "qwen3");
     check_bad_input(llama3, "llama3");
     check_bad_input(gemma3, "gemma3");
