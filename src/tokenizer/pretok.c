@@ -244,8 +244,7 @@ nomem:
     return ingot_error_set(err, INGOT_E_NOMEM, "out of memory normalizing text");
 }
 
-static ingot_status norm_one(const ingot_tokenizer *t, const tok_norm *nm, const char *s, size_t n, tok_buf *out,
-                             ingot_error *err) {
+static ingot_status norm_one(const tok_norm *nm, const char *s, size_t n, tok_buf *out, ingot_error *err) {
     out->n = 0;
     if (!tok_buf_reserve(out, n + 16)) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
     switch (nm->kind) {
@@ -333,7 +332,6 @@ static ingot_status norm_one(const ingot_tokenizer *t, const tok_norm *nm, const
         break;
     }
     }
-    (void)t;
     if (!tok_buf_put(out, "", 0)) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
     return INGOT_OK;
 }
@@ -350,7 +348,7 @@ ingot_status tok_normalize(const ingot_tokenizer *t, const char *s, size_t n, to
          * buffer it writes */
         tok_buf *dst = (i % 2 == 0) ? out : &tmp;
         if (i > 0 && cur == dst->p) dst = (dst == out) ? &tmp : out;
-        st = norm_one(t, &t->norm[i], cur, curn, dst, err);
+        st = norm_one(&t->norm[i], cur, curn, dst, err);
         cur = dst->p;
         curn = dst->n;
     }
@@ -455,8 +453,8 @@ static ingot_status step_split(void *re, const tok_pre *p, void *md, const tok_b
 
 /* Rewrites every span through a per-piece transform into scratch, then
  * swaps buffers. */
-static ingot_status step_map(const ingot_tokenizer *t, const tok_pre *p, bool first, tok_buf *buf, tok_spans *spans,
-                             tok_buf *scratch, ingot_error *err) {
+static ingot_status step_map(const tok_pre *p, bool first, tok_buf *buf, tok_spans *spans, tok_buf *scratch,
+                             ingot_error *err) {
     scratch->n = 0;
     for (size_t i = 0; i < spans->n; i++) {
         const unsigned char *s = (const unsigned char *)buf->p + spans->v[i].off;
@@ -493,7 +491,6 @@ static ingot_status step_map(const ingot_tokenizer *t, const tok_pre *p, bool fi
         spans->v[i].off = (uint32_t)start;
         spans->v[i].len = (uint32_t)(scratch->n - start);
     }
-    (void)t;
     tok_buf sw = *buf;
     *buf = *scratch;
     *scratch = sw;
@@ -526,10 +523,10 @@ ingot_status tok_pretokenize(const ingot_tokenizer *t, const char *s, size_t n, 
                 *scratch = sw;
             }
             if (p->re) st = step_split(p->re, p, md, buf, spans, scratch2, err);
-            if (!st) st = step_map(t, p, first, buf, spans, scratch, err);
+            if (!st) st = step_map(p, first, buf, spans, scratch, err);
             break;
         case TOK_PRE_METASPACE:
-            st = step_map(t, p, first, buf, spans, scratch, err);
+            st = step_map(p, first, buf, spans, scratch, err);
             if (!st && p->split) {
                 tok_pre q = *p;
                 q.behavior = TOK_SPLIT_MERGED_NEXT;
