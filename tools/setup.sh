@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake pkg-config libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev
-      libpcre2-dev libutf8proc-dev libreadline-dev libssl-dev python3 tmux)
+      libpcre2-dev libutf8proc-dev libreadline-dev libssl-dev python3 tmux curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
