@@ -1,15 +1,18 @@
-/* Every kernel set this machine can run (avx2 on x86_64, neon on arm64)
- * against the scalar reference set: vec_dot of every weight type on
- * random blocks (quantizer output, random bit patterns with sane scales,
- * extreme and zero blocks; one block to many, odd block counts), within
- * a rounding bound relative to sum |w*a|; vec_dot_n bit-identical to the
- * set's own vec_dot for 1..4 rows; activation quantizers bit-identical to
- * the reference ones (ties, zeros, huge, tiny and subnormal values). */
+/* Every kernel set this machine can run (avx2, avxvnni, avx512 on x86_64,
+ * neon on arm64) against the scalar reference set: vec_dot of every weight
+ * type on random blocks (quantizer output, random bit patterns with sane
+ * scales, extreme and zero blocks; one block to many, odd block counts),
+ * within a rounding bound relative to sum |w*a|; vec_dot_n (1..4 rows)
+ * and gemm (every tile shape up to 4 x 4, padded strides, ld wider than
+ * the tile) bit-identical to the set's own vec_dot; the x86 sets beyond
+ * avx2 bit-identical to avx2; activation quantizers bit-identical to the
+ * reference ones (ties, zeros, huge, tiny and subnormal values). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/platform.h"
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
 #include "tensor/types.h"
@@ -117,7 +120,11 @@ static int has_min(ingot_type t) {
            t == INGOT_TYPE_Q4_K || t == INGOT_TYPE_Q5_K;
 }
 
-static void test_type(const ingot_kernels *ks, ingot_type t) {
+/* Checks set ks for weight type t against the reference; `same` (or NULL)
+ * is a set whose results ks must reproduce bit for bit (the x86 sets
+ * beyond avx2 compute the same integer lanes and float operations). */
+static void test_type(const ingot_kernels *ks, const ingot_kernels *same, ingot_type t) {
+    enum { NX = INGOT_KERNELS_MAX_NX, NY = INGOT_KERNELS_MAX_NY };
     const ingot_kernels *ref = ingot_kernels_ref();
     const ingot_type_traits *tr = ingot_type_traits_get(t);
     const ingot_type vt = tr->vec_dot_type;
@@ -127,51 +134,79 @@ static void test_type(const ingot_kernels *ks, ingot_type t) {
     const int64_t lens_256[] = {256, 512, 768, 2048, 4096, 4864};
     const int64_t *lens = bs == 1 ? lens_float : bs == 32 ? lens_32 : lens_256;
     const int nlens = bs == 1 ? 12 : bs == 32 ? 7 : 6;
-    int bad_dot = 0, bad_n = 0, bad_q = 0, checks = 0;
+    int bad_dot = 0, bad_n = 0, bad_q = 0, bad_gemm = 0, bad_same = 0, checks = 0, gemms = 0;
     double worst = 0;
     for (int li = 0; li < nlens; li++) {
         const int64_t n = lens[li];
         const size_t wrow = ingot_type_row_size(t, n), arow = ingot_type_row_size(vt, n);
-        const size_t stride = arow + 96; /* rows not packed: stride is honoured */
-        uint8_t *w = malloc(wrow);
-        uint8_t *a = malloc(stride * INGOT_KERNELS_MAX_NY), *a2 = malloc(arow);
+        const size_t stride = arow + 96;  /* rows not packed: strides are honoured */
+        const size_t wstride = wrow + 40;
+        uint8_t *w = malloc(wstride * NX);
+        uint8_t *a = malloc(stride * NY), *a2 = malloc(arow);
         float *f = malloc((size_t)n * sizeof *f);
         for (int mode = 0; mode < 4; mode++) {
             for (int rep = 0; rep < 3; rep++) {
-                make_weights(t, n, mode, w);
-                for (int j = 0; j < INGOT_KERNELS_MAX_NY; j++) {
+                for (int i = 0; i < NX; i++) make_weights(t, n, i == 0 ? mode : (mode + rep + i) % 4, w + (size_t)i * wstride);
+                for (int j = 0; j < NY; j++) {
                     fill_floats(f, n, (mode == 3 && j == 0) ? 4 : (int)(rnd() % 4),
                                 rep == 2 ? 100.0f : 1.0f);
                     ref->quantize_act[vt](f, a + (size_t)j * stride, n);
                     ks->quantize_act[vt](f, a2, n);
                     if (memcmp(a2, a + (size_t)j * stride, arow)) bad_q++;
                 }
-                float s_ref[INGOT_KERNELS_MAX_NY], s_one[INGOT_KERNELS_MAX_NY];
-                for (int j = 0; j < INGOT_KERNELS_MAX_NY; j++) {
-                    const uint8_t *aj = a + (size_t)j * stride;
-                    ref->vec_dot[t](n, &s_ref[j], w, aj);
-                    ks->vec_dot[t](n, &s_one[j], w, aj);
-                    double bound = abs_dot(t, w, aj, n);
-                    if (has_min(t)) bound *= 4; /* see has_min */
-                    const double err = fabs((double)s_ref[j] - s_one[j]);
-                    const double tol = 1e-5 * bound + 1e-6 * fabs(s_ref[j]) + 1e-30;
-                    if (err / tol > worst) worst = err / tol;
-                    if (!(err <= tol) && s_ref[j] != s_one[j]) {
-                        if (bad_dot < 5)
-                            fprintf(stderr, "  %s %s n=%lld mode=%d: ref %.9g, %s %.9g (bound %g)\n",
-                                    ks->isa, tr->name, (long long)n, mode, s_ref[j], ks->isa,
-                                    s_one[j], bound);
-                        bad_dot++;
+                float s_ref[NX][NY], s_one[NX][NY];
+                for (int i = 0; i < NX; i++) {
+                    const uint8_t *wi = w + (size_t)i * wstride;
+                    for (int j = 0; j < NY; j++) {
+                        const uint8_t *aj = a + (size_t)j * stride;
+                        ref->vec_dot[t](n, &s_ref[i][j], wi, aj);
+                        ks->vec_dot[t](n, &s_one[i][j], wi, aj);
+                        if (same) {
+                            float s_same;
+                            same->vec_dot[t](n, &s_same, wi, aj);
+                            if (memcmp(&s_same, &s_one[i][j], sizeof s_same)) bad_same++;
+                        }
+                        double bound = abs_dot(t, wi, aj, n);
+                        if (has_min(t)) bound *= 4; /* see has_min */
+                        const double err = fabs((double)s_ref[i][j] - s_one[i][j]);
+                        const double tol = 1e-5 * bound + 1e-6 * fabs(s_ref[i][j]) + 1e-30;
+                        if (err / tol > worst) worst = err / tol;
+                        if (!(err <= tol) && s_ref[i][j] != s_one[i][j]) {
+                            if (bad_dot < 5)
+                                fprintf(stderr, "  %s %s n=%lld mode=%d: ref %.9g, %s %.9g (bound %g)\n",
+                                        ks->isa, tr->name, (long long)n, mode, s_ref[i][j], ks->isa,
+                                        s_one[i][j], bound);
+                            bad_dot++;
+                        }
+                        checks++;
                     }
-                    checks++;
+                    for (int ny = 1; ny <= NY; ny++) {
+                        float s_n[NY];
+                        ks->vec_dot_n[t](n, s_n, wi, a, stride, ny);
+                        if (memcmp(s_n, s_one[i], (size_t)ny * sizeof(float))) bad_n++;
+                        ref->vec_dot_n[t](n, s_n, wi, a, stride, ny);
+                        if (memcmp(s_n, s_ref[i], (size_t)ny * sizeof(float))) bad_n++;
+                    }
                 }
-                for (int ny = 1; ny <= INGOT_KERNELS_MAX_NY; ny++) {
-                    float s_n[INGOT_KERNELS_MAX_NY];
-                    ks->vec_dot_n[t](n, s_n, w, a, stride, ny);
-                    if (memcmp(s_n, s_one, (size_t)ny * sizeof(float))) bad_n++;
-                    ref->vec_dot_n[t](n, s_n, w, a, stride, ny);
-                    if (memcmp(s_n, s_ref, (size_t)ny * sizeof(float))) bad_n++;
-                }
+                /* every tile shape; ld wider than ny, and the gaps untouched */
+                for (int nx = 1; nx <= NX; nx++)
+                    for (int ny = 1; ny <= NY; ny++) {
+                        const size_t ld = (size_t)ny + 3;
+                        float out[NX * (NY + 3)];
+                        for (int r = 0; r < 2; r++) {
+                            const ingot_kernels *k = r ? ref : ks;
+                            for (size_t e = 0; e < sizeof out / sizeof out[0]; e++) out[e] = -7.25f;
+                            k->gemm[t](n, out, ld, w, wstride, nx, a, stride, ny);
+                            for (int i = 0; i < NX; i++)
+                                for (size_t j = 0; j < ld; j++) {
+                                    const float *want = i < nx && j < (size_t)ny
+                                                            ? (r ? &s_ref[i][j] : &s_one[i][j])
+                                                            : &(const float){-7.25f};
+                                    if (memcmp(&out[(size_t)i * ld + j], want, sizeof(float))) bad_gemm++;
+                                }
+                            gemms++;
+                        }
+                    }
             }
         }
         free(w);
@@ -181,9 +216,14 @@ static void test_type(const ingot_kernels *ks, ingot_type t) {
     }
     CHECK(bad_dot == 0, "%s %s: %d of %d dots outside the bound", ks->isa, tr->name, bad_dot, checks);
     CHECK(bad_n == 0, "%s %s: %d vec_dot_n results differ from vec_dot", ks->isa, tr->name, bad_n);
+    CHECK(bad_gemm == 0, "%s %s: %d gemm results (of %d calls) differ from vec_dot", ks->isa,
+          tr->name, bad_gemm, gemms);
+    CHECK(bad_same == 0, "%s %s: %d of %d dots differ from the %s set", ks->isa, tr->name,
+          bad_same, checks, same ? same->isa : "");
     CHECK(bad_q == 0, "%s %s: %d activation rows differ from the reference", ks->isa,
           ingot_type_name(vt), bad_q);
-    printf("  %-5s %-7s worst error %.3f of the bound\n", ks->isa, tr->name, worst);
+    printf("  %-7s %-7s worst error %.3f of the bound%s\n", ks->isa, tr->name, worst,
+           same ? ", bit-identical to avx2" : "");
 }
 
 /* Quantizer rows that stress rounding: exact ties after scaling, sign
@@ -251,21 +291,33 @@ int main(void) {
     CHECK(ingot_kernels_for("ref") == ref, "ref set lookup");
     CHECK(ingot_kernels_for("sse9") == NULL, "unknown set");
     for (size_t i = 0; i < N_WEIGHT_TYPES; i++) {
-        CHECK(ref->vec_dot[weight_types[i]] && ref->vec_dot_n[weight_types[i]], "ref entry %s",
-              ingot_type_name(weight_types[i]));
-        CHECK(best->vec_dot[weight_types[i]] && best->vec_dot_n[weight_types[i]], "entry %s",
-              ingot_type_name(weight_types[i]));
+        const ingot_type t = weight_types[i];
+        CHECK(ref->vec_dot[t] && ref->vec_dot_n[t] && ref->gemm[t], "ref entry %s", ingot_type_name(t));
+        CHECK(best->vec_dot[t] && best->vec_dot_n[t] && best->gemm[t], "entry %s", ingot_type_name(t));
     }
     CHECK(ref->vec_dot[INGOT_TYPE_Q8_K] == NULL, "Q8_K is never a weight type");
 
-    const char *isas[] = {"ref", "avx2", "neon"};
+    /* The sets the CPU runs must be offered, and a forced set honoured. */
+    const ingot_cpu_features *cpu = ingot_cpu();
+    (void)cpu;
+#if defined(__x86_64__)
+    CHECK((ingot_kernels_for("avx2") != NULL) == (cpu->avx2 && cpu->fma && cpu->f16c), "avx2 offered");
+    CHECK((ingot_kernels_for("avxvnni") != NULL) == (cpu->avx2 && cpu->fma && cpu->f16c && cpu->avxvnni),
+          "avxvnni offered");
+#endif
+    const char *forced = getenv("INGOT_KERNELS");
+    if (forced && ingot_kernels_for(forced)) CHECK_STR_EQ(best->isa, forced);
+
+    const char *isas[] = {"ref", "avx2", "avxvnni", "avx512", "neon"};
     int tested = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 5; k++) {
         const ingot_kernels *ks = ingot_kernels_for(isas[k]);
         if (!ks) continue;
         tested++;
         printf("set %s\n", ks->isa);
-        for (size_t i = 0; i < N_WEIGHT_TYPES; i++) test_type(ks, weight_types[i]);
+        /* x86 sets beyond avx2 must reproduce avx2 exactly */
+        const ingot_kernels *same = k == 2 || k == 3 ? ingot_kernels_for("avx2") : NULL;
+        for (size_t i = 0; i < N_WEIGHT_TYPES; i++) test_type(ks, same, weight_types[i]);
         test_quantizers(ks);
     }
 #if defined(__x86_64__) || defined(__aarch64__)

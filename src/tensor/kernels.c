@@ -59,12 +59,17 @@ static void act_q8_1(const float *x, void *vy, int64_t n) {
     }
 }
 
-/* vec_dot_n of the reference set: one reference dot per activation row. */
+/* vec_dot_n and gemm of the reference set: one reference dot per pair. */
 #define REF_N(pre)                                                                          \
     static void ref_n_##pre(int64_t n, float *s, const void *x, const void *y, size_t stride, \
                             int ny) {                                                       \
         for (int j = 0; j < ny; j++)                                                        \
             ingot_##pre##_vec_dot(n, &s[j], x, (const char *)y + (size_t)j * stride);       \
+    }                                                                                       \
+    static void ref_gemm_##pre(int64_t n, float *s, size_t ld, const void *x, size_t xs,    \
+                               int nx, const void *y, size_t ys, int ny) {                  \
+        for (int i = 0; i < nx; i++)                                                        \
+            ref_n_##pre(n, s + (size_t)i * ld, (const char *)x + (size_t)i * xs, y, ys, ny); \
     }
 REF_N(f32)
 REF_N(f16)
@@ -83,8 +88,9 @@ REF_N(iq4_nl)
 REF_N(iq4_xs)
 #undef REF_N
 
-#define W(id, pre) \
-    .vec_dot[INGOT_TYPE_##id] = ingot_##pre##_vec_dot, .vec_dot_n[INGOT_TYPE_##id] = ref_n_##pre
+#define W(id, pre)                                                                          \
+    .vec_dot[INGOT_TYPE_##id] = ingot_##pre##_vec_dot, .vec_dot_n[INGOT_TYPE_##id] = ref_n_##pre, \
+    .gemm[INGOT_TYPE_##id] = ref_gemm_##pre
 static const ingot_kernels ref_set = {
     .isa = "ref",
     W(F32, f32), W(F16, f16), W(BF16, bf16), W(Q4_0, q4_0), W(Q4_1, q4_1), W(Q5_0, q5_0),
@@ -99,37 +105,44 @@ static const ingot_kernels ref_set = {
 };
 #undef W
 
-static ingot_kernels avx2_set, neon_set;
-static bool avx2_ok, neon_ok;
+/* The sets, best last; a set starts as a copy of the next weaker one it
+ * builds on (`base`), so entries it does not implement are inherited. */
+enum { SET_REF, SET_AVX2, SET_AVXVNNI, SET_AVX512, SET_NEON, SET_COUNT };
+static ingot_kernels sets[SET_COUNT];
+static bool set_ok[SET_COUNT];
+static const char *const set_names[SET_COUNT] = {"ref", "avx2", "avxvnni", "avx512", "neon"};
 static const ingot_kernels *best;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+static void build(int id, int base, void (*fill)(ingot_kernels *)) {
+    sets[id] = sets[base];
+    sets[id].isa = set_names[id];
+    fill(&sets[id]);
+    set_ok[id] = true;
+}
+
 static void choose(void) {
     const ingot_cpu_features *cpu = ingot_cpu();
+    sets[SET_REF] = ref_set;
+    set_ok[SET_REF] = true;
 #if defined(__x86_64__)
     if (cpu->avx2 && cpu->fma && cpu->f16c) {
-        avx2_set = ref_set;
-        avx2_set.isa = "avx2";
-        ingot_kernels_fill_avx2(&avx2_set);
-        avx2_ok = true;
+        build(SET_AVX2, SET_REF, ingot_kernels_fill_avx2);
+        if (cpu->avxvnni) build(SET_AVXVNNI, SET_AVX2, ingot_kernels_fill_avxvnni);
     }
 #endif
 #if defined(__aarch64__)
-    if (cpu->neon) {
-        neon_set = ref_set;
-        neon_set.isa = "neon";
-        ingot_kernels_fill_neon(&neon_set);
-        neon_ok = true;
-    }
+    if (cpu->neon) build(SET_NEON, SET_REF, ingot_kernels_fill_neon);
 #endif
     (void)cpu;
-    best = avx2_ok ? &avx2_set : neon_ok ? &neon_set : &ref_set;
+    int pick = SET_REF;
+    for (int i = 0; i < SET_COUNT; i++)
+        if (set_ok[i]) pick = i;
     const char *want = getenv("INGOT_KERNELS");
-    if (want && *want) {
-        if (!strcmp(want, "ref")) best = &ref_set;
-        else if (!strcmp(want, "avx2") && avx2_ok) best = &avx2_set;
-        else if (!strcmp(want, "neon") && neon_ok) best = &neon_set;
-    }
+    if (want && *want)
+        for (int i = 0; i < SET_COUNT; i++)
+            if (set_ok[i] && !strcmp(want, set_names[i])) pick = i;
+    best = pick == SET_REF ? &ref_set : &sets[pick];
 }
 
 const ingot_kernels *ingot_kernels_get(void) {
@@ -143,7 +156,7 @@ const ingot_kernels *ingot_kernels_for(const char *isa) {
     pthread_once(&once, choose);
     if (!isa) return NULL;
     if (!strcmp(isa, "ref")) return &ref_set;
-    if (!strcmp(isa, "avx2")) return avx2_ok ? &avx2_set : NULL;
-    if (!strcmp(isa, "neon")) return neon_ok ? &neon_set : NULL;
+    for (int i = 0; i < SET_COUNT; i++)
+        if (set_ok[i] && !strcmp(isa, set_names[i])) return &sets[i];
     return NULL;
 }

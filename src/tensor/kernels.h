@@ -13,8 +13,11 @@
 
 #include "tensor/types.h"
 
-/* Most activation rows one vec_dot_n call takes. */
+/* Most activation rows one vec_dot_n or gemm call takes. */
 #define INGOT_KERNELS_MAX_NY 4
+/* Most weight rows one gemm call takes. The SIMD sets keep 2 x 4 or 1 x 4
+ * pairs in registers and walk the rest of a call's rows in such tiles. */
+#define INGOT_KERNELS_MAX_NX 4
 
 /* s[j] = dot(x, y + j*y_stride) for j < ny (1 <= ny <= INGOT_KERNELS_MAX_NY):
  * x is one weight row of n elements, y points at ny activation rows in the
@@ -24,8 +27,18 @@
 typedef void (*ingot_vec_dot_n_fn)(int64_t n, float *s, const void *x, const void *y,
                                    size_t y_stride, int ny);
 
+/* s[i*ld + j] = dot(x + i*x_stride, y + j*y_stride) for i < nx weight rows
+ * (1..INGOT_KERNELS_MAX_NX) and j < ny activation rows (1..
+ * INGOT_KERNELS_MAX_NY): a register-blocked tile of the matmul, each
+ * weight block unpacked once for all activation rows and each activation
+ * block loaded once for all weight rows. Every s[i*ld + j] is
+ * bit-identical to vec_dot(n, ., x + i*x_stride, y + j*y_stride) of the
+ * same set. */
+typedef void (*ingot_gemm_fn)(int64_t n, float *s, size_t ld, const void *x, size_t x_stride,
+                              int nx, const void *y, size_t y_stride, int ny);
+
 typedef struct ingot_kernels {
-    const char *isa; /* "avx2", "neon", "ref" */
+    const char *isa; /* "avx512", "avxvnni", "avx2", "neon", "ref" */
     /* Indexed by weight type; same contract as the type traits' vec_dot
      * (x = weight row, y = activations in vec_dot_type, n a multiple of
      * the block size). Quantized activations must lie in [-127, 127], as
@@ -33,6 +46,7 @@ typedef struct ingot_kernels {
      * (Q8_1, Q8_K) and unknown ids. */
     ingot_vec_dot_fn vec_dot[INGOT_TYPE_COUNT];
     ingot_vec_dot_n_fn vec_dot_n[INGOT_TYPE_COUNT];
+    ingot_gemm_fn gemm[INGOT_TYPE_COUNT];
     /* Indexed by vec_dot_type (F32, F16, BF16, Q8_0, Q8_1, Q8_K): float
      * activations -> that type, bit-identical across sets for finite
      * inputs. Q8_0/Q8_1 use scale 127/amax and round half to even (as
@@ -56,5 +70,6 @@ const ingot_kernels *ingot_kernels_for(const char *isa);
  * (the table starts as a copy of the reference set). Only called when
  * the CPU has the features; defined only on their architecture. */
 void ingot_kernels_fill_avx2(ingot_kernels *k);
+void ingot_kernels_fill_avxvnni(ingot_kernels *k);
 void ingot_kernels_fill_neon(ingot_kernels *k);
 #endif

@@ -56,156 +56,22 @@ AVX2_INLINE float bf16_at(const void *p, int64_t i) {
             s[j] = t;                                                                       \
         }                                                                                   \
     }                                                                                       \
-    AVX2_ENTRY_POINTS(name)
+    /* one weight row at a time: the activation loads dominate anyway */                   \
+    AVX2_INLINE void name##_tile(int64_t n, float *s, size_t ld, const void *x, size_t xs,  \
+                                 const void *vy, size_t ys, const int NX, const int NY) {   \
+        name##_rows(n, s, x, vy, ys, NY);                                                   \
+    }                                                                                       \
+    X86_ENTRY_POINTS(name, 1)
 
 FLOAT_ROWS(f32)
 FLOAT_ROWS(f16)
 FLOAT_ROWS(bf16)
 
-/* ---- 32-element blocks ----
- * Two blocks per step: their int32 partial sums are merged by one hadd
- * (lanes 0,1,4,5 from the first block, 2,3,6,7 from the second) so one
- * cvt and one FMA serve both, against a scale vector built from one
- * fp16 conversion of [dx0 dx1] (once per pair) and [dy0 dy1] per row.
- * NAME##_unpack gives the 32 weights of a block as int8 (signed for the
- * symmetric types against Q8_0, unsigned 0..31 for the types with a min
- * against Q8_1, whose min term gathers in lanes 1 and 3 of mins[j]). */
-
-AVX2_INLINE __m128 fp16x2(const uint16_t *a, const uint16_t *b) {
-    return _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(*a), *b, 1));
-}
-
-/* [d0d0 d1d1 d0d0 d1d1]-style spread of lanes 0 and `second` of v. */
-AVX2_INLINE __m256 spread2(__m128 v, int second) {
-    const __m256i idx = second == 1 ? _mm256_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1)
-                                    : _mm256_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2);
-    return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), idx);
-}
-
-#define SYM_ROWS(name, xtype)                                                               \
-    AVX2_INLINE void name##_rows(int64_t n, float *s, const void *vx, const void *vy,       \
-                                 size_t st, const int NY) {                                 \
-        const xtype *x = vx;                                                                \
-        const int64_t nb = n / 32;                                                          \
-        const __m256i ones = _mm256_set1_epi16(1);                                          \
-        __m256 acc[4];                                                                      \
-        for (int j = 0; j < 4; j++) acc[j] = _mm256_setzero_ps();                           \
-        int64_t i = 0;                                                                      \
-        for (; i + 2 <= nb; i += 2) {                                                       \
-            const __m256i q0 = name##_unpack(x + i), q1 = name##_unpack(x + i + 1);         \
-            const __m256i a0 = _mm256_abs_epi8(q0), a1 = _mm256_abs_epi8(q1);               \
-            const __m128 xd = fp16x2(&x[i].d, &x[i + 1].d);                                 \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
-                const ingot_block_q8_0 *y = AVX2_YROW(ingot_block_q8_0, vy, st, j) + i;     \
-                const __m256i p0 = _mm256_maddubs_epi16(a0, _mm256_sign_epi8(avx2_loadu(y[0].qs), q0)); \
-                const __m256i p1 = _mm256_maddubs_epi16(a1, _mm256_sign_epi8(avx2_loadu(y[1].qs), q1)); \
-                const __m256i t = _mm256_hadd_epi32(_mm256_madd_epi16(p0, ones),            \
-                                                    _mm256_madd_epi16(p1, ones));           \
-                const __m256 sc = spread2(_mm_mul_ps(xd, fp16x2(&y[0].d, &y[1].d)), 1);    \
-                acc[j] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(t), acc[j]);                \
-            }                                                                               \
-        }                                                                                   \
-        if (i < nb) {                                                                       \
-            const __m256i q0 = name##_unpack(x + i), a0 = _mm256_abs_epi8(q0);              \
-            const float dx = avx2_fp16(x[i].d);                                             \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
-                const ingot_block_q8_0 *y = AVX2_YROW(ingot_block_q8_0, vy, st, j) + i;     \
-                const __m256i p = avx2_dot_i8(a0, q0, avx2_loadu(y->qs));                   \
-                acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * avx2_fp16(y->d)),              \
-                                         _mm256_cvtepi32_ps(p), acc[j]);                    \
-            }                                                                               \
-        }                                                                                   \
-        _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) s[j] = avx2_hsum(acc[j]);      \
-    }                                                                                       \
-    AVX2_ENTRY_POINTS(name)
-
-/* [d m] of a block with a min (d and m are its first two fields) */
-AVX2_INLINE __m128i dm_bits(const void *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return _mm_cvtsi32_si128((int)v);
-}
-/* [d0 m0 d1 m1] of two consecutive blocks */
-AVX2_INLINE __m128 dm_pair(const void *b0, const void *b1) {
-    uint32_t v1;
-    memcpy(&v1, b1, 4);
-    return _mm_cvtph_ps(_mm_insert_epi32(dm_bits(b0), (int)v1, 1));
-}
-
-#define MIN_ROWS(name, xtype)                                                               \
-    AVX2_INLINE void name##_rows(int64_t n, float *s, const void *vx, const void *vy,       \
-                                 size_t st, const int NY) {                                 \
-        const xtype *x = vx;                                                                \
-        const int64_t nb = n / 32;                                                          \
-        const __m256i ones = _mm256_set1_epi16(1);                                          \
-        __m256 acc[4];                                                                      \
-        __m128 mins[4];                                                                     \
-        for (int j = 0; j < 4; j++) {                                                       \
-            acc[j] = _mm256_setzero_ps();                                                   \
-            mins[j] = _mm_setzero_ps();                                                     \
-        }                                                                                   \
-        int64_t i = 0;                                                                      \
-        for (; i + 2 <= nb; i += 2) {                                                       \
-            const __m256i q0 = name##_unpack(x + i), q1 = name##_unpack(x + i + 1);         \
-            const __m128 xdm = dm_pair(&x[i], &x[i + 1]);                                   \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
-                const ingot_block_q8_1 *y = AVX2_YROW(ingot_block_q8_1, vy, st, j) + i;     \
-                const __m256i t = _mm256_hadd_epi32(                                        \
-                    avx2_dot_u8(q0, avx2_loadu(y[0].qs), ones),                             \
-                    avx2_dot_u8(q1, avx2_loadu(y[1].qs), ones));                            \
-                const __m128 prod = _mm_mul_ps(xdm, dm_pair(&y[0], &y[1]));                 \
-                acc[j] = _mm256_fmadd_ps(spread2(prod, 2), _mm256_cvtepi32_ps(t), acc[j]);  \
-                mins[j] = _mm_add_ps(mins[j], prod);                                        \
-            }                                                                               \
-        }                                                                                   \
-        if (i < nb) {                                                                       \
-            const __m256i q0 = name##_unpack(x + i);                                        \
-            const __m128 xdm = _mm_cvtph_ps(dm_bits(&x[i]));                                \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
-                const ingot_block_q8_1 *y = AVX2_YROW(ingot_block_q8_1, vy, st, j) + i;     \
-                const __m256i p = avx2_dot_u8(q0, avx2_loadu(y->qs), ones);                 \
-                const __m128 prod = _mm_mul_ps(xdm, _mm_cvtph_ps(dm_bits(y)));              \
-                acc[j] = _mm256_fmadd_ps(_mm256_broadcastss_ps(prod), _mm256_cvtepi32_ps(p), acc[j]); \
-                mins[j] = _mm_add_ps(mins[j], _mm_blend_ps(_mm_setzero_ps(), prod, 2));    \
-            }                                                                               \
-        }                                                                                   \
-        _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                              \
-            const __m128 m = _mm_add_ps(mins[j], _mm_movehl_ps(mins[j], mins[j]));          \
-            s[j] = avx2_hsum(acc[j]) + _mm_cvtss_f32(_mm_movehdup_ps(m));                   \
-        }                                                                                   \
-    }                                                                                       \
-    AVX2_ENTRY_POINTS(name)
-
-AVX2_INLINE __m256i q4_0_unpack(const ingot_block_q4_0 *x) {
-    return _mm256_sub_epi8(avx2_nibbles16(x->qs), _mm256_set1_epi8(8));
-}
-SYM_ROWS(q4_0, ingot_block_q4_0)
-
-AVX2_INLINE __m256i q4_1_unpack(const ingot_block_q4_1 *x) { return avx2_nibbles16(x->qs); }
-MIN_ROWS(q4_1, ingot_block_q4_1)
-
-AVX2_INLINE __m256i q5_0_unpack(const ingot_block_q5_0 *x) {
-    /* q - 16 = nibble - 16 where the 5th bit is clear, the nibble where set */
-    const __m256i hi = _mm256_andnot_si256(avx2_bits32(x->qh), _mm256_set1_epi8(0x10));
-    return _mm256_sub_epi8(avx2_nibbles16(x->qs), hi);
-}
-SYM_ROWS(q5_0, ingot_block_q5_0)
-
-AVX2_INLINE __m256i q5_1_unpack(const ingot_block_q5_1 *x) {
-    const __m256i hi = _mm256_and_si256(avx2_bits32(x->qh), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(avx2_nibbles16(x->qs), hi);
-}
-MIN_ROWS(q5_1, ingot_block_q5_1)
-
-AVX2_INLINE __m256i q8_0_unpack(const ingot_block_q8_0 *x) { return avx2_loadu(x->qs); }
-SYM_ROWS(q8_0, ingot_block_q8_0)
-
-AVX2_INLINE __m256i iq4_nl_unpack(const ingot_block_iq4_nl *x) {
-    const __m256i table =
-        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ingot_iq4nl_values));
-    return _mm256_shuffle_epi8(table, avx2_nibbles16(x->qs));
-}
-SYM_ROWS(iq4_nl, ingot_block_iq4_nl)
+/* ---- 32-element blocks: kernels_x86_q32.h with maddubs/madd ---- */
+#define Q_PREP_SYM(q) avx2_prep_sym(q)
+#define Q_DOT_SYM(p, q, y) avx2_dot_sym(p, q, y)
+#define Q_DOT_U(x, y) avx2_dot_u(x, y)
+#include "tensor/kernels_x86_q32.h"
 
 /* ---- activation quantizers (bit-identical to kernels.c's reference) ---- */
 
@@ -339,19 +205,11 @@ static void act_bf16_avx2(const float *x, void *vy, int64_t n) {
     for (; i < n; i++) y[i] = ingot_fp32_to_bf16(x[i]);
 }
 
-#define SET(id, pre) \
-    (k->vec_dot[INGOT_TYPE_##id] = pre##_dot, k->vec_dot_n[INGOT_TYPE_##id] = pre##_dot_n)
-
 void ingot_kernels_fill_avx2(ingot_kernels *k) {
-    SET(F32, f32);
-    SET(F16, f16);
-    SET(BF16, bf16);
-    SET(Q4_0, q4_0);
-    SET(Q4_1, q4_1);
-    SET(Q5_0, q5_0);
-    SET(Q5_1, q5_1);
-    SET(Q8_0, q8_0);
-    SET(IQ4_NL, iq4_nl);
+    X86_SET(k, F32, f32);
+    X86_SET(k, F16, f16);
+    X86_SET(k, BF16, bf16);
+    x86_fill_q32(k);
     k->quantize_act[INGOT_TYPE_F16] = act_f16_avx2;
     k->quantize_act[INGOT_TYPE_BF16] = act_bf16_avx2;
     k->quantize_act[INGOT_TYPE_Q8_0] = act_q8_0_avx2;
@@ -359,5 +217,4 @@ void ingot_kernels_fill_avx2(ingot_kernels *k) {
     k->quantize_act[INGOT_TYPE_Q8_K] = act_q8_k_avx2;
     ingot_kernels_fill_k_avx2(k);
 }
-#undef SET
 #endif

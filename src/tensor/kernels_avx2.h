@@ -17,9 +17,6 @@
 
 #define AVX2_INLINE static inline __attribute__((always_inline))
 
-/* Block i of activation row j (rows are `stride` bytes apart). */
-#define AVX2_YROW(type, vy, stride, j) ((const type *)((const char *)(vy) + (size_t)(j) * (stride)))
-
 AVX2_INLINE float avx2_hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -46,19 +43,6 @@ AVX2_INLINE __m256i avx2_nibbles16(const uint8_t *p) {
     return _mm256_and_si256(sh, _mm256_set1_epi8(0x0f));
 }
 
-/* 8 int32 partial sums of x[k]*y[k] for signed x, y with y in [-127, 127]:
- * |x| times y carrying x's sign (maddubs wants one unsigned side); ax is
- * |x|, computed once per weight block. Pair sums stay below 2^15. */
-AVX2_INLINE __m256i avx2_dot_i8(__m256i ax, __m256i x, __m256i y) {
-    const __m256i p = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(y, x));
-    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-}
-
-/* Same with x unsigned (0..127) and int16 weights w for the pair sums. */
-AVX2_INLINE __m256i avx2_dot_u8(__m256i x, __m256i y, __m256i w) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), w);
-}
-
 /* Byte i of the result is 0xff where bit i of the 32-bit little-endian
  * word at p is set. */
 AVX2_INLINE __m256i avx2_bits32(const uint8_t *p) {
@@ -78,20 +62,65 @@ AVX2_INLINE __m256i avx2_bcast16(__m256i v, int e) {
     return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(((2 * e + 1) << 8) | (2 * e))));
 }
 
-/* Entry points of a rows kernel NAME##_rows(n, s, x, y, stride, NY). */
-#define AVX2_ENTRY_POINTS(name)                                                             \
+/* Weight row or activation row i of a tile (rows are `stride` bytes apart). */
+#define X86_ROW(type, v, stride, i) ((const type *)((const char *)(v) + (size_t)(i) * (stride)))
+
+/* Entry points of a tile kernel NAME##_tile(n, s, ld, x, xs, y, ys, NX, NY),
+ * NX (1..NXB) weight rows by NY (1..4) activation rows, s[i*ld + j] = dot
+ * of weight row i and activation row j, NX and NY compile-time constants
+ * once inlined: vec_dot (1 x 1), vec_dot_n (1 x ny) and gemm (nx x ny, the
+ * weight rows NXB at a time, the rest one by one). */
+#define X86_ENTRY_POINTS(name, NXB)                                                         \
     static void name##_dot(int64_t n, float *s, const void *x, const void *y) {             \
-        name##_rows(n, s, x, y, 0, 1);                                                      \
+        name##_tile(n, s, 0, x, 0, y, 0, 1, 1);                                             \
     }                                                                                       \
     static void name##_dot_n(int64_t n, float *s, const void *x, const void *y, size_t st,  \
                              int ny) {                                                      \
         switch (ny) {                                                                       \
-        case 1: name##_rows(n, s, x, y, st, 1); break;                                      \
-        case 2: name##_rows(n, s, x, y, st, 2); break;                                      \
-        case 3: name##_rows(n, s, x, y, st, 3); break;                                      \
-        default: name##_rows(n, s, x, y, st, 4); break;                                     \
+        case 1: name##_tile(n, s, 0, x, 0, y, st, 1, 1); break;                             \
+        case 2: name##_tile(n, s, 0, x, 0, y, st, 1, 2); break;                             \
+        case 3: name##_tile(n, s, 0, x, 0, y, st, 1, 3); break;                             \
+        default: name##_tile(n, s, 0, x, 0, y, st, 1, 4); break;                            \
         }                                                                                   \
+    }                                                                                       \
+    static void name##_gemm(int64_t n, float *s, size_t ld, const void *x, size_t xs,       \
+                            int nx, const void *y, size_t ys, int ny) {                     \
+        int i = 0;                                                                          \
+        if ((NXB) >= 2)                                                                     \
+            for (; i + 2 <= nx; i += 2) {                                                   \
+                float *si = s + (size_t)i * ld;                                             \
+                const char *xi = (const char *)x + (size_t)i * xs;                          \
+                switch (ny) {                                                               \
+                case 1: name##_tile(n, si, ld, xi, xs, y, ys, 2, 1); break;                 \
+                case 2: name##_tile(n, si, ld, xi, xs, y, ys, 2, 2); break;                 \
+                case 3: name##_tile(n, si, ld, xi, xs, y, ys, 2, 3); break;                 \
+                default: name##_tile(n, si, ld, xi, xs, y, ys, 2, 4); break;                \
+                }                                                                           \
+            }                                                                               \
+        for (; i < nx; i++)                                                                 \
+            name##_dot_n(n, s + (size_t)i * ld, (const char *)x + (size_t)i * xs, y, ys, ny); \
     }
+
+/* Puts a type's three entry points into table k. */
+#define X86_SET(k, id, pre)                                                                 \
+    ((k)->vec_dot[INGOT_TYPE_##id] = pre##_dot, (k)->vec_dot_n[INGOT_TYPE_##id] = pre##_dot_n, \
+     (k)->gemm[INGOT_TYPE_##id] = pre##_gemm)
+
+/* The integer primitives of the avx2 set for the shared kernel bodies
+ * (kernels_x86_q32.h, kernels_x86_qk.h): maddubs then madd, the signed
+ * weights as |q| times y carrying q's sign (maddubs wants one unsigned
+ * side; pair sums stay below 2^15 because |y| <= 127). */
+AVX2_INLINE __m256i avx2_prep_sym(__m256i q) { return _mm256_abs_epi8(q); }
+AVX2_INLINE __m256i avx2_dot_sym(__m256i aq, __m256i q, __m256i y) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(y, q)), _mm256_set1_epi16(1));
+}
+AVX2_INLINE __m256i avx2_dot_u(__m256i x, __m256i y) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+}
+/* acc + int32 lanes of (x*y pair sums) weighted by the int16 w */
+AVX2_INLINE __m256i avx2_dot_w(__m256i acc, __m256i x, __m256i y, __m256i w) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), w));
+}
 
 /* The K-quant and IQ4_XS half of the set (kernels_k_avx2.c). */
 void ingot_kernels_fill_k_avx2(ingot_kernels *k);

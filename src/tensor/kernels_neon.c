@@ -61,6 +61,12 @@ NEON_INLINE uint8x16_t bits16(const uint8_t *p) {
         case 3: name##_rows(n, s, x, y, st, 3); break;                                      \
         default: name##_rows(n, s, x, y, st, 4); break;                                     \
         }                                                                                   \
+    }                                                                                       \
+    /* one weight row at a time, so every pair is exactly this set's vec_dot */             \
+    static void name##_gemm(int64_t n, float *s, size_t ld, const void *x, size_t xs,       \
+                            int nx, const void *y, size_t ys, int ny) {                     \
+        for (int i = 0; i < nx; i++)                                                        \
+            name##_dot_n(n, s + (size_t)i * ld, (const char *)x + (size_t)i * xs, y, ys, ny); \
     }
 
 /* ---- float types: 16 elements per step, four chains per row ---- */
@@ -529,8 +535,9 @@ static void act_bf16_neon(const float *x, void *vy, int64_t n) {
     for (; i < n; i++) y[i] = ingot_fp32_to_bf16(x[i]);
 }
 
-#define SET(id, pre) \
-    (k->vec_dot[INGOT_TYPE_##id] = pre##_dot, k->vec_dot_n[INGOT_TYPE_##id] = pre##_dot_n)
+#define SET(id, pre)                                                                        \
+    (k->vec_dot[INGOT_TYPE_##id] = pre##_dot, k->vec_dot_n[INGOT_TYPE_##id] = pre##_dot_n,   \
+     k->gemm[INGOT_TYPE_##id] = pre##_gemm)
 
 void ingot_kernels_fill_neon(ingot_kernels *k) {
     SET(F32, f32);
