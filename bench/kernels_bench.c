@@ -1,7 +1,8 @@
 /* Times the kernel sets on this machine: for each weight type, ns per dot
- * of a 4096-element row (vec_dot, and vec_dot_n with 4 activation rows,
- * per row), for the reference set and each SIMD set the CPU runs, plus
- * the activation quantizers per row. Data small enough to stay in L2, so
+ * of a 4096-element row (vec_dot; vec_dot_n with 4 activation rows, per
+ * row; gemm tiles of 4 weight rows x 4 activation rows, per pair), for
+ * the reference set and each SIMD set the CPU runs, plus the activation
+ * quantizers per row. Data small enough to stay in L2, so
  * this measures computation, not memory bandwidth; each figure is the
  * best of several short windows. Reports, never asserts. Usage: kernels_bench [n] [ms per measurement]. */
 #include <stdint.h>
@@ -20,23 +21,29 @@ static const ingot_type types[] = {
 };
 #define ROWS 16
 #define NY INGOT_KERNELS_MAX_NY
+#define NX INGOT_KERNELS_MAX_NX
 
 static volatile float sink;
 
-/* ns per row-dot of vec_dot (ny = 0) or vec_dot_n with ny rows: the best
- * of TRIALS short windows, which filters out other processes on a shared
- * machine better than a mean does. */
+/* ns per row-dot of vec_dot (ny = 0), vec_dot_n with ny rows, or (gemm)
+ * 4-row gemm tiles with ny rows: the best of TRIALS short windows, which
+ * filters out other processes on a shared machine better than a mean
+ * does. */
 #define TRIALS 15
 static double time_dot(const ingot_kernels *k, ingot_type t, int64_t n, const uint8_t *w,
-                       size_t wrow, const uint8_t *a, size_t arow, int ny, double ms) {
-    float s[NY];
+                       size_t wrow, const uint8_t *a, size_t arow, int ny, int gemm, double ms) {
+    float s[NX * NY];
     double best = 1e30;
     for (int trial = 0; trial < TRIALS; trial++) {
         long long dots = 0;
         double t0 = ingot_time_ms(), t1;
         do {
             for (int r = 0; r < ROWS; r++) {
-                if (ny == 0) {
+                if (gemm) {
+                    if (r % NX) continue;
+                    k->gemm[t](n, s, NY, w + (size_t)r * wrow, wrow, NX, a, arow, ny);
+                    dots += NX * ny;
+                } else if (ny == 0) {
                     k->vec_dot[t](n, s, w + (size_t)r * wrow, a);
                     dots++;
                 } else {
@@ -78,17 +85,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "n must be a positive multiple of 256\n");
         return 2;
     }
-    const ingot_kernels *sets[3] = {ingot_kernels_ref(), ingot_kernels_for("avx2"),
-                                    ingot_kernels_for("neon")};
+    const char *names[] = {"ref", "avx2", "avxvnni", "avx512", "neon"};
+    enum { NSETS = sizeof names / sizeof names[0] };
+    const ingot_kernels *sets[NSETS];
+    for (int k = 0; k < NSETS; k++) sets[k] = ingot_kernels_for(names[k]);
     float *f = malloc((size_t)n * ROWS * sizeof *f);
     for (int64_t i = 0; i < n * ROWS; i++) f[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
     uint8_t *w = malloc((size_t)n * ROWS * 4), *a = malloc((size_t)n * NY * 4 + 4096);
-    printf("cpu: %s; n = %lld; ns per row dot (vec_dot_n: per row, %d rows per call)\n",
-           ingot_cpu_model(), (long long)n, NY);
+    printf("cpu: %s; n = %lld; ns per row dot: vec_dot (1), vec_dot_n per row of %d (xN), gemm per pair of %dx%d tiles (gemm)\n",
+           ingot_cpu_model(), (long long)n, NY, NX, NY);
     printf("%-7s", "type");
-    for (int s = 0; s < 3; s++)
-        if (sets[s]) printf(" %10s %10s", sets[s]->isa, "x4");
-    printf("  speedup(1) speedup(x4)\n");
+    for (int k = 0; k < NSETS; k++)
+        if (sets[k]) printf(" %8s.1 %9s %9s", sets[k]->isa, "xN", "gemm");
+    printf("\n");
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         const ingot_type t = types[ti];
         const ingot_type_traits *tr = ingot_type_traits_get(t);
@@ -98,32 +107,26 @@ int main(int argc, char **argv) {
         for (int j = 0; j < NY; j++)
             sets[0]->quantize_act[vt](f + (j + 3) % ROWS * n, a + (size_t)j * arow, n);
         printf("%-7s", tr->name);
-        double r1 = 0, r4 = 0, b1 = 0, b4 = 0;
-        for (int s = 0; s < 3; s++) {
-            if (!sets[s]) continue;
-            const double t1 = time_dot(sets[s], t, n, w, wrow, a, arow, 0, ms);
-            const double t4 = time_dot(sets[s], t, n, w, wrow, a, arow, NY, ms);
-            printf(" %10.1f %10.1f", t1, t4);
-            if (s == 0) { r1 = t1; r4 = t4; }
-            else { b1 = t1; b4 = t4; }
+        for (int k = 0; k < NSETS; k++) {
+            if (!sets[k]) continue;
+            /* the reference gemm is its vec_dot in a loop: not worth the time */
+            printf(" %10.1f %9.1f", time_dot(sets[k], t, n, w, wrow, a, arow, 0, 0, ms),
+                   time_dot(sets[k], t, n, w, wrow, a, arow, NY, 0, ms));
+            if (k) printf(" %9.1f", time_dot(sets[k], t, n, w, wrow, a, arow, NY, 1, ms));
+            else printf(" %9s", "-");
         }
-        if (b1 > 0) printf("  %9.1fx %10.1fx", r1 / b1, r4 / b4);
         printf("\n");
+        fflush(stdout);
     }
     printf("\nactivation quantizers, ns per row of %lld\n", (long long)n);
     const ingot_type vts[] = {INGOT_TYPE_F16, INGOT_TYPE_BF16, INGOT_TYPE_Q8_0, INGOT_TYPE_Q8_1,
                               INGOT_TYPE_Q8_K};
     for (size_t i = 0; i < sizeof vts / sizeof vts[0]; i++) {
         printf("%-7s", ingot_type_name(vts[i]));
-        double base = 0, fast = 0;
-        for (int s = 0; s < 3; s++) {
-            if (!sets[s]) continue;
-            const double tq = time_quant(sets[s], vts[i], n, f, a, ms);
-            printf(" %10.1f", tq);
-            if (s == 0) base = tq;
-            else fast = tq;
+        for (int k = 0; k < NSETS; k++) {
+            if (!sets[k]) continue;
+            printf(" %s %.1f", sets[k]->isa, time_quant(sets[k], vts[i], n, f, a, ms));
         }
-        if (fast > 0) printf("  %9.1fx", base / fast);
         printf("\n");
     }
     free(f);

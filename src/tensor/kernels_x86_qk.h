@@ -21,9 +21,11 @@
 #define INGOT_TENSOR_KERNELS_X86_QK_H
 
 #define QK INGOT_QK_K
-/* Weight rows per gemm tile: 2 x 4 int32 sums stay in registers (the
- * float accumulators, touched once per super-block, may live in L1). */
-#define QK_NX 2
+/* Weight rows per gemm tile: one. With two, the 2 x 4 int32 sums, the
+ * float accumulators and two rows' unpacked groups and scales exceed the
+ * 16 vector registers, and the spills cost more (10-30% per pair, on
+ * every type) than sharing the activation loads saves. */
+#define QK_NX 1
 
 static inline uint32_t rd32(const uint8_t *p) {
     uint32_t v;
