@@ -4,7 +4,7 @@
  * the reference set and each SIMD set the CPU runs, plus the activation
  * quantizers per row. Data small enough to stay in L2, so
  * this measures computation, not memory bandwidth; each figure is the
- * best of several short windows. Reports, never asserts. Usage: kernels_bench [n] [ms per measurement]. */
+ * best of several short windows. Reports, never asserts. Usage: kernels_bench [n] [ms per measurement] [TYPE,TYPE,...]. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +78,18 @@ static double time_quant(const ingot_kernels *k, ingot_type vt, int64_t n, const
     return best;
 }
 
+/* Whether name is one of the comma-separated names in list. */
+static int listed(const char *list, const char *name) {
+    const size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        const size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == len && !strncmp(p, name, len)) return 1;
+        p += l + (e != NULL);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const int64_t n = argc > 1 ? atoll(argv[1]) : 4096;
     const double ms = argc > 2 ? atof(argv[2]) : 150;
@@ -101,6 +113,7 @@ int main(int argc, char **argv) {
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         const ingot_type t = types[ti];
         const ingot_type_traits *tr = ingot_type_traits_get(t);
+        if (argc > 3 && !listed(argv[3], tr->name)) continue;
         const ingot_type vt = tr->vec_dot_type;
         const size_t wrow = ingot_type_row_size(t, n), arow = ingot_type_row_size(vt, n);
         for (int r = 0; r < ROWS; r++) tr->from_float(f + r * n, w + (size_t)r * wrow, n);

@@ -304,6 +304,10 @@ int main(void) {
     CHECK((ingot_kernels_for("avx2") != NULL) == (cpu->avx2 && cpu->fma && cpu->f16c), "avx2 offered");
     CHECK((ingot_kernels_for("avxvnni") != NULL) == (cpu->avx2 && cpu->fma && cpu->f16c && cpu->avxvnni),
           "avxvnni offered");
+    CHECK((ingot_kernels_for("avx512") != NULL) ==
+              (cpu->avx2 && cpu->fma && cpu->f16c && cpu->avx512f && cpu->avx512bw &&
+               cpu->avx512vl && cpu->avx512dq && cpu->avx512vnni),
+          "avx512 offered");
 #endif
     const char *forced = getenv("INGOT_KERNELS");
     if (forced && ingot_kernels_for(forced)) CHECK_STR_EQ(best->isa, forced);

@@ -38,6 +38,8 @@ static void detect_cpu(void) {
             cpu_features.avx2 = ymm && ((b >> 5) & 1);
             cpu_features.avx512f = zmm && ((b >> 16) & 1);
             cpu_features.avx512bw = zmm && ((b >> 30) & 1);
+            cpu_features.avx512vl = zmm && ((b >> 31) & 1);
+            cpu_features.avx512dq = zmm && ((b >> 17) & 1);
             cpu_features.avx512vnni = zmm && ((c >> 11) & 1);
         }
         if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) cpu_features.avxvnni = ymm && ((a >> 4) & 1);

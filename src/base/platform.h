@@ -7,6 +7,7 @@
 
 typedef struct ingot_cpu_features {
     bool avx, avx2, fma, f16c, avx512f, avx512bw, avx512vnni, avxvnni; /* x86 */
+    bool avx512vl, avx512dq;                                            /* x86 */
     bool neon, dotprod, fp16, i8mm;                                     /* arm64 */
 } ingot_cpu_features;
 

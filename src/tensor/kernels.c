@@ -129,6 +129,8 @@ static void choose(void) {
     if (cpu->avx2 && cpu->fma && cpu->f16c) {
         build(SET_AVX2, SET_REF, ingot_kernels_fill_avx2);
         if (cpu->avxvnni) build(SET_AVXVNNI, SET_AVX2, ingot_kernels_fill_avxvnni);
+        if (cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq && cpu->avx512vnni)
+            build(SET_AVX512, SET_AVX2, ingot_kernels_fill_avx512);
     }
 #endif
 #if defined(__aarch64__)

@@ -71,5 +71,6 @@ const ingot_kernels *ingot_kernels_for(const char *isa);
  * the CPU has the features; defined only on their architecture. */
 void ingot_kernels_fill_avx2(ingot_kernels *k);
 void ingot_kernels_fill_avxvnni(ingot_kernels *k);
+void ingot_kernels_fill_avx512(ingot_kernels *k);
 void ingot_kernels_fill_neon(ingot_kernels *k);
 #endif

@@ -165,9 +165,12 @@ AVX2_INLINE __m128 dm_pair(const void *b0, const void *b1) {
 
 /* Weight rows per gemm tile: two for the symmetric types (their tile of
  * 2 x 4 keeps 8 accumulators and 2 x 2 weight blocks in registers); one
- * for the types with a min, whose 8 min accumulators would not fit. */
+ * for the types with a min, whose 8 min accumulators would not fit in 16
+ * registers (an includer with 32 may set Q32_NX_MIN to 2). */
 #define Q32_NX_SYM 2
+#ifndef Q32_NX_MIN
 #define Q32_NX_MIN 1
+#endif
 
 AVX2_INLINE __m256i q4_0_unpack(const ingot_block_q4_0 *x) {
     return _mm256_sub_epi8(avx2_nibbles16(x->qs), _mm256_set1_epi8(8));

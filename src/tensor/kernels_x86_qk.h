@@ -21,11 +21,14 @@
 #define INGOT_TENSOR_KERNELS_X86_QK_H
 
 #define QK INGOT_QK_K
-/* Weight rows per gemm tile: one. With two, the 2 x 4 int32 sums, the
+/* Weight rows per gemm tile (the includer may set 2 where it has 32
+ * vector registers): one by default. With two, the 2 x 4 int32 sums, the
  * float accumulators and two rows' unpacked groups and scales exceed the
  * 16 vector registers, and the spills cost more (10-30% per pair, on
  * every type) than sharing the activation loads saves. */
+#ifndef QK_NX
 #define QK_NX 1
+#endif
 
 static inline uint32_t rd32(const uint8_t *p) {
     uint32_t v;
