@@ -49,16 +49,19 @@ void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_
             int64_t r0 = lo - base > 0 ? lo - base : 0, r1 = hi - base < w->ne1 ? hi - base : w->ne1;
             base += w->ne1;
             if (r0 >= r1) continue;
-            ingot_vec_dot_n_fn dot_n = k->vec_dot_n[w->type];
+            ingot_gemm_fn gemm = k->gemm[w->type];
             const char *wd = w->data;
             const char *act = jb->act;
-            for (int64_t r = r0; r < r1; r++) {
-                const void *row = wd + (size_t)r * w->row_bytes;
+            for (int64_t r = r0; r < r1; r += INGOT_KERNELS_MAX_NX) {
+                const int nx = (int)(r1 - r < INGOT_KERNELS_MAX_NX ? r1 - r : INGOT_KERNELS_MAX_NX);
+                const void *rows = wd + (size_t)r * w->row_bytes;
                 for (int64_t t = t0; t < t1; t += INGOT_KERNELS_MAX_NY) {
-                    float s[INGOT_KERNELS_MAX_NY];
+                    float s[INGOT_KERNELS_MAX_NX * INGOT_KERNELS_MAX_NY];
                     const int ny = (int)(t1 - t < INGOT_KERNELS_MAX_NY ? t1 - t : INGOT_KERNELS_MAX_NY);
-                    dot_n(w->ne0, s, row, act + (size_t)t * jb->act_row, jb->act_row, ny);
-                    for (int q = 0; q < ny; q++) jb->y[(t + q) * jb->ldy + r] = s[q];
+                    gemm(w->ne0, s, INGOT_KERNELS_MAX_NY, rows, w->row_bytes, nx, act + (size_t)t * jb->act_row,
+                         jb->act_row, ny);
+                    for (int i = 0; i < nx; i++)
+                        for (int q = 0; q < ny; q++) jb->y[(t + q) * jb->ldy + r + i] = s[i * INGOT_KERNELS_MAX_NY + q];
                 }
             }
         }
