@@ -41,23 +41,25 @@ AVX2_INLINE __m256 spread2(__m128 v, int second) {
         int64_t b = 0;                                                                      \
         for (; b + 2 <= nb; b += 2) {                                                       \
             __m256i q0[NXB], q1[NXB], p0[NXB], p1[NXB];                                     \
-            __m128 xd[NXB];                                                                 \
+            __m256 xd[NXB];                                                                 \
             _Pragma("GCC unroll 4") for (int i = 0; i < NX; i++) {                          \
                 const xtype *x = X86_ROW(xtype, vx, xs, i) + b;                             \
                 q0[i] = name##_unpack(x);                                                   \
                 q1[i] = name##_unpack(x + 1);                                               \
                 p0[i] = Q_PREP_SYM(q0[i]);                                                  \
                 p1[i] = Q_PREP_SYM(q1[i]);                                                  \
-                xd[i] = fp16x2(&x[0].d, &x[1].d);                                           \
+                xd[i] = spread2(fp16x2(&x[0].d, &x[1].d), 1);                               \
             }                                                                               \
             _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
                 const ingot_block_q8_0 *y = X86_ROW(ingot_block_q8_0, vy, ys, j) + b;       \
                 const __m256i y0 = avx2_loadu(y[0].qs), y1 = avx2_loadu(y[1].qs);           \
-                const __m128 yd = fp16x2(&y[0].d, &y[1].d);                                 \
+                /* spread before the product: the same products, one      */               \
+                /* permute per row instead of one per pair                */               \
+                const __m256 yd = spread2(fp16x2(&y[0].d, &y[1].d), 1);                     \
                 _Pragma("GCC unroll 4") for (int i = 0; i < NX; i++) {                      \
                     const __m256i t = _mm256_hadd_epi32(Q_DOT_SYM(p0[i], q0[i], y0),        \
                                                         Q_DOT_SYM(p1[i], q1[i], y1));       \
-                    const __m256 sc = spread2(_mm_mul_ps(xd[i], yd), 1);                    \
+                    const __m256 sc = _mm256_mul_ps(xd[i], yd);                             \
                     acc[i][j] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(t), acc[i][j]);      \
                 }                                                                           \
             }                                                                               \
