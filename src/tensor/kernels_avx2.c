@@ -1,10 +1,11 @@
 /* AVX2+FMA+F16C kernels of the float types (F32, F16, BF16) and the
  * 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL), the
  * activation quantizers, and the filling of the avx2 table (the K-quants
- * are in kernels_k_avx2.c). Integer dot products use maddubs/madd on two
- * blocks of 32 per step, each weight block unpacked once for all NY
- * activation rows. Compiled to nothing off x86_64; only called when
- * the CPU has AVX2, FMA and F16C (kernels.c checks). */
+ * are in kernels_k_avx2.c). The block types are the shared bodies of
+ * kernels_x86_q32.h with the AVX2 integer primitives (maddubs, madd);
+ * the float types take one weight row per gemm tile. Compiled to nothing
+ * off x86_64; only called when the CPU has AVX2, FMA and F16C (kernels.c
+ * checks). */
 #include "tensor/kernels.h"
 #if defined(__x86_64__)
 #include "tensor/kernels_avx2.h"

@@ -1,10 +1,11 @@
-/* Private helpers of the AVX2+FMA+F16C kernel files (*_avx2.c, built with
- * those instruction sets enabled): horizontal sums, the signed int8 dot
- * product, nibble unpacking, and the macro that turns one "rows" kernel
- * (a weight row against NY activation rows, NY a compile-time constant
- * once inlined) into the vec_dot and vec_dot_n entry points. Every row
- * of a rows kernel runs the same instructions in the same order whatever
- * NY is, so vec_dot_n's results are bit-identical to vec_dot's. */
+/* Private helpers of the x86 kernel files (*_avx2.c, *_avxvnni.c,
+ * *_avx512.c; each is built with at least AVX2+FMA+F16C): horizontal
+ * sums, nibble and bit unpacking, the AVX2 integer dot primitives, and
+ * the macro that turns one tile kernel (NX weight rows against NY
+ * activation rows, both compile-time constants once inlined) into the
+ * vec_dot, vec_dot_n and gemm entry points. Every pair of a tile runs
+ * the same instructions in the same order whatever NX and NY are, so
+ * vec_dot_n's and gemm's results are bit-identical to vec_dot's. */
 #ifndef INGOT_TENSOR_KERNELS_AVX2_H
 #define INGOT_TENSOR_KERNELS_AVX2_H
 #if defined(__x86_64__)
