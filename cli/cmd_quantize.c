@@ -136,7 +136,7 @@ int cmd_quantize(int argc, char **argv) {
     char in[32], out[32];
     mib(in, sizeof in, res.in_bytes);
     mib(out, sizeof out, res.out_bytes);
-    printf("ingot quantize: wrote %s (%s%s): %d tensors (%d quantized, %d kept%s), %s -> %s (%.2f bits per weight "
+    printf("ingot quantize: wrote %s (%s%s): %d tensors (%d converted, %d kept%s), %s -> %s (%.2f bits per weight "
            "on average) in %.1f s\n",
            pos[1], res.file_type, qp.pure ? ", pure" : "", (int)res.n_tensors, (int)res.n_converted, (int)res.n_copied,
            res.n_fallback ? ", some with fallback types" : "", in, out,

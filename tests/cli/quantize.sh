@@ -47,7 +47,7 @@ bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
 [ $? -eq 0 ] && ok || bad "Q4_K_M exit: $(cat "$tmp/err")"
 [ "$(grep -c '^\[[ 0-9]*/21\]' "$tmp/err")" = 21 ] && ok || bad "progress lines: $(cat "$tmp/err")"
 grep -q '^\[16/21\] blk.1.attn_v.weight .* F32 *-> Q6_K' "$tmp/err" && ok || bad "attn_v line: $(cat "$tmp/err")"
-grep -q "wrote $tmp/q4km.gguf (Q4_K_M): 21 tensors (16 quantized, 5 kept)" "$tmp/out" && ok ||
+grep -q "wrote $tmp/q4km.gguf (Q4_K_M): 21 tensors (16 converted, 5 kept)" "$tmp/out" && ok ||
   bad "summary: $(cat "$tmp/out")"
 ls "$tmp" | grep -q -e scratch -e tmp- && bad "scratch files left: $(ls "$tmp")" || ok
 
