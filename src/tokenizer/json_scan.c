@@ -9,6 +9,9 @@
  * errors give the byte offset. */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/error.h"
 #include "tokenizer/json_scan.h"
@@ -18,26 +21,62 @@ static const char *ws(const char *p, const char *e) {
     return p;
 }
 
+/* The scans below look at 16 bytes at a time where SSE2 is there (any
+ * x86-64): these values are tens of megabytes of short strings and
+ * indentation. */
+
+/* First '"' or '\\' at or after p, e when none. */
+static const char *find_quote_or_bs(const char *p, const char *e) {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; e - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bs)));
+        if (m) return p + __builtin_ctz((unsigned)m);
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\') p++;
+    return p;
+}
+
 /* Skips a string starting at the opening quote; returns past the closing
  * quote or NULL. */
 static const char *skip_string(const char *p, const char *e) {
-    for (p++; p < e;) {
-        const char *q = memchr(p, '"', (size_t)(e - p));
-        if (!q) return NULL;
-        /* the quote is escaped when an odd number of backslashes precede it */
-        const char *b = q;
-        while (b > p && b[-1] == '\\') b--;
-        if (((q - b) & 1) == 0) return q + 1;
-        p = q + 1;
+    for (p++;;) {
+        p = find_quote_or_bs(p, e);
+        if (p >= e) return NULL;
+        if (*p == '"') return p + 1;
+        p += 2; /* an escape: the next byte is not a closing quote */
+        if (p > e) return NULL;
     }
-    return NULL;
 }
 
 /* Bytes that matter when skipping over a container. */
 static const bool special_char[256] = {['"'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true};
 
-/* Skips any JSON value; NULL if malformed or truncated. */
-static const char *skip_value(const char *p, const char *e) {
+/* First of " [ ] { } at or after p, e when none. */
+static const char *find_special(const char *p, const char *e) {
+#ifdef __SSE2__
+    /* '[' 0x5B and '{' 0x7B, ']' 0x5D and '}' 0x7D differ only in bit 5 */
+    const __m128i quote = _mm_set1_epi8('"'), b5 = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'),
+                  close = _mm_set1_epi8('}');
+    for (; e - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p), l = _mm_or_si128(v, b5);
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                   _mm_or_si128(_mm_cmpeq_epi8(l, open), _mm_cmpeq_epi8(l, close)));
+        int m = _mm_movemask_epi8(hit);
+        if (m) return p + __builtin_ctz((unsigned)m);
+    }
+#endif
+    while (p < e && !special_char[(unsigned char)*p]) p++;
+    return p;
+}
+
+/* Skips any JSON value; NULL if malformed or truncated. *elems (when not
+ * NULL) receives the number of elements of a container (the values met
+ * right inside it: strings and containers; other scalars not counted). */
+static const char *skip_value_count(const char *p, const char *e, size_t *elems) {
+    size_t n = 0;
     p = ws(p, e);
     if (p >= e) return NULL;
     if (*p == '"') return skip_string(p, e);
@@ -45,17 +84,21 @@ static const char *skip_value(const char *p, const char *e) {
         /* brackets balance once strings are skipped */
         int depth = 0;
         while (p < e) {
-            while (p < e && !special_char[(unsigned char)*p]) p++;
+            p = find_special(p, e);
             if (p >= e) break;
             char c = *p;
             if (c == '"') {
+                n += depth == 1;
                 p = skip_string(p, e);
                 if (!p) return NULL;
                 continue;
             }
-            if (c == '{' || c == '[') depth++;
+            if (c == '{' || c == '[') n += depth++ == 1;
             else if (c == '}' || c == ']') {
-                if (--depth == 0) return p + 1;
+                if (--depth == 0) {
+                    if (elems) *elems = n;
+                    return p + 1;
+                }
             }
             p++;
         }
@@ -66,10 +109,14 @@ static const char *skip_value(const char *p, const char *e) {
     return p > s ? p : NULL;
 }
 
-/* Finds member `key` (no escapes in it) of the object at p; on success
- * *vs,*ve delimit its value. */
-static bool find_member(const char *p, const char *e, const char *key, const char **vs, const char **ve) {
-    size_t kl = strlen(key);
+static const char *skip_value(const char *p, const char *e) { return skip_value_count(p, e, NULL); }
+
+/* Walks the members of the object at p, calling fn for each with its key
+ * (raw, between the quotes) and value start; fn returns where the value
+ * ends (NULL: malformed), or sets *stop. False if malformed. */
+typedef const char *(*member_fn)(void *user, const char *k, size_t kl, const char *v, const char *e, bool *stop);
+
+static bool walk_members(const char *p, const char *e, member_fn fn, void *user) {
     p = ws(p, e);
     if (p >= e || *p != '{') return false;
     p++;
@@ -80,37 +127,97 @@ static bool find_member(const char *p, const char *e, const char *key, const cha
         if (!kend) return false;
         p = ws(kend, e);
         if (p >= e || *p != ':') return false;
-        const char *v = ws(p + 1, e), *after = skip_value(v, e);
+        bool stop = false;
+        const char *after = fn(user, ks, (size_t)(kend - 1 - ks), ws(p + 1, e), e, &stop);
+        if (stop) return true;
         if (!after) return false;
-        if ((size_t)(kend - 1 - ks) == kl && !memcmp(ks, key, kl)) {
-            *vs = v;
-            *ve = after;
-            return true;
-        }
         p = ws(after, e);
         if (p < e && *p == ',') {
             p++;
             continue;
         }
-        return false;
+        return p < e && *p == '}';
     }
 }
 
-bool tok_json_locate(const char *doc, size_t n, tok_jspan *vocab, tok_jspan *merges) {
-    const char *e = doc + n, *ms, *me;
-    if (!find_member(doc, e, "model", &ms, &me)) return false;
-    const char *vs, *ve, *ts, *te;
+static bool key_is(const char *k, size_t kl, const char *key) { return kl == strlen(key) && !memcmp(k, key, kl); }
+
+/* top level: stops at "model" (its value is not skipped) */
+typedef struct {
+    const char *model;
+} top_walk;
+
+static const char *top_member(void *user, const char *k, size_t kl, const char *v, const char *e, bool *stop) {
+    top_walk *w = user;
+    if (key_is(k, kl, "model")) {
+        w->model = v;
+        *stop = true;
+        return v;
+    }
+    return skip_value(v, e);
+}
+
+/* model's members: one pass, each value skipped once */
+typedef struct {
+    const char *ts, *te, *vs, *ve, *ms, *me;
+    size_t n_merges;
+} model_walk;
+
+static const char *model_member(void *user, const char *k, size_t kl, const char *v, const char *e, bool *stop) {
+    model_walk *w = user;
+    (void)stop;
+    /* a repeated key: the first one counts */
+    if (key_is(k, kl, "merges") && !w->ms) {
+        w->ms = v;
+        return w->me = skip_value_count(v, e, &w->n_merges);
+    }
+    const char *after = skip_value(v, e);
+    if (key_is(k, kl, "type") && !w->ts) w->ts = v, w->te = after;
+    else if (key_is(k, kl, "vocab") && !w->vs) w->vs = v, w->ve = after;
+    return after;
+}
+
+typedef struct {
+    const char *key, *vs, *ve;
+} find_walk;
+
+static const char *find_member_fn(void *user, const char *k, size_t kl, const char *v, const char *e, bool *stop) {
+    find_walk *w = user;
+    const char *after = skip_value(v, e);
+    if (after && key_is(k, kl, w->key)) {
+        w->vs = v;
+        w->ve = after;
+        *stop = true;
+    }
+    return after;
+}
+
+bool tok_json_member(const char *doc, size_t n, const char *key, tok_jspan *sp) {
+    find_walk w = {key, NULL, NULL};
+    if (!walk_members(doc, doc + n, find_member_fn, &w) || !w.vs) return false;
+    sp->off = (size_t)(w.vs - doc);
+    sp->len = (size_t)(w.ve - w.vs);
+    return true;
+}
+
+bool tok_json_locate(const char *doc, size_t n, tok_jspan *vocab, tok_jspan *merges, size_t *n_merges) {
+    const char *e = doc + n;
+    top_walk tw = {0};
+    if (!walk_members(doc, e, top_member, &tw) || !tw.model) return false;
+    model_walk mw = {0};
+    if (!walk_members(tw.model, e, model_member, &mw)) return false;
     /* only a BPE model has the shapes decoded here */
-    if (!find_member(ms, me, "type", &ts, &te) || te - ts != 5 || memcmp(ts, "\"BPE\"", 5)) return false;
-    if (!find_member(ms, me, "vocab", &vs, &ve)) return false;
-    vocab->off = (size_t)(vs - doc);
-    vocab->len = (size_t)(ve - vs);
-    const char *rs, *re;
-    if (find_member(ms, me, "merges", &rs, &re)) {
-        merges->off = (size_t)(rs - doc);
-        merges->len = (size_t)(re - rs);
+    if (!mw.ts || mw.te - mw.ts != 5 || memcmp(mw.ts, "\"BPE\"", 5)) return false;
+    if (!mw.vs || !mw.ve) return false;
+    vocab->off = (size_t)(mw.vs - doc);
+    vocab->len = (size_t)(mw.ve - mw.vs);
+    if (mw.ms && mw.me) {
+        merges->off = (size_t)(mw.ms - doc);
+        merges->len = (size_t)(mw.me - mw.ms);
+        *n_merges = mw.n_merges;
     } else {
         merges->off = merges->len = 0;
+        *n_merges = 0;
     }
     return true;
 }
@@ -138,6 +245,24 @@ static bool hex4(const char *p, const char *e, uint32_t *v) {
 static const char *decode_string(const char *p, const char *e, tok_buf *out, size_t *len) {
     size_t start = out->n;
     p++;
+    {
+        /* the usual string: no escape, one copy */
+        const char *q = find_quote_or_bs(p, e);
+        if (q < e && *q == '"') {
+            size_t l = (size_t)(q - p);
+            bool ctl = false;
+            for (size_t i = 0; i < l; i++) ctl |= (unsigned char)p[i] < 0x20;
+            if (!ctl) {
+                if (!tok_buf_reserve(out, l + 2)) return NULL;
+                memcpy(out->p + out->n, p, l);
+                out->n += l;
+                out->p[out->n++] = 0; /* as tok_buf_put: counted, then one more */
+                out->p[out->n] = 0;
+                *len = l;
+                return q + 1;
+            }
+        }
+    }
     for (;;) {
         const char *q = p;
         while (q < e && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
@@ -275,20 +400,4 @@ done:
     tok_buf_free(&a);
     tok_buf_free(&b);
     return st;
-}
-
-size_t tok_json_count_merges(const char *doc, tok_jspan sp) {
-    /* an upper bound: each merge holds at least one string */
-    size_t n = 0;
-    const char *p = doc + sp.off, *e = p + sp.len;
-    while (p < e) {
-        if (*p == '"') {
-            n++;
-            p = skip_string(p, e);
-            if (!p) break;
-        } else {
-            p++;
-        }
-    }
-    return n;
 }

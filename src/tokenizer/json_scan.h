@@ -19,8 +19,13 @@ typedef struct tok_vocab_entries {
 } tok_vocab_entries;
 
 /* Finds the values of model.vocab and model.merges (merges->len 0 when
- * absent). False when the document is not shaped like a tokenizer.json. */
-bool tok_json_locate(const char *doc, size_t n, tok_jspan *vocab, tok_jspan *merges);
+ * absent) in one pass, and counts the merges (*n_merges: the elements of
+ * the merges array). False when the document is not shaped like a
+ * tokenizer.json. */
+bool tok_json_locate(const char *doc, size_t n, tok_jspan *vocab, tok_jspan *merges, size_t *n_merges);
+/* Finds the value of member key (no escapes in it) of the top-level
+ * object; false when absent or the document is malformed before it. */
+bool tok_json_member(const char *doc, size_t n, const char *key, tok_jspan *sp);
 /* Decodes the vocab object: texts appended to strs, one entry per pair. */
 ingot_status tok_json_vocab(const char *doc, tok_jspan sp, tok_buf *strs, tok_vocab_entries *ents, const char *path,
                             ingot_error *err);
@@ -30,6 +35,4 @@ typedef ingot_status (*tok_merge_fn)(void *user, const char *a, size_t na, const
  * each in order. */
 ingot_status tok_json_merges(const char *doc, tok_jspan sp, tok_merge_fn fn, void *user, const char *path,
                              ingot_error *err);
-/* Upper bound of the number of merges (to size the table). */
-size_t tok_json_count_merges(const char *doc, tok_jspan sp);
 #endif

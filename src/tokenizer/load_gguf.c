@@ -129,6 +129,7 @@ static ingot_status from_gguf(const ingot_gguf *g, ingot_tokenizer *t, ingot_err
             size_t la = (size_t)(sp - s);
             if ((st = tok_merges_add(t, s, la, sp + 1, (size_t)len - la - 1, (int32_t)i, err))) return st;
         }
+        if ((st = tok_merges_flush(t, err))) return st;
     }
     /* control and user-defined tokens are matched in text before the model */
     for (int32_t i = 0; i < t->n_vocab; i++) {

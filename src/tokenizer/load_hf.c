@@ -253,12 +253,27 @@ static bool file_exists(const char *p) {
     return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Applies tokenizer_config.json (if present beside path). */
+static char *read_all(const char *path, size_t *n, ingot_error *err, ingot_status *st);
+
+/* Applies tokenizer_config.json (if present beside path). Only a few
+ * top-level keys are read here, so added_tokens_decoder (thousands of
+ * entries for some models, then most of the parse) is blanked out first
+ * (spaces keep the positions); the whole file is parsed when that fails. */
 static ingot_status apply_config(ingot_tokenizer *t, const char *cfg_path, ingot_error *err) {
     if (!file_exists(cfg_path)) return INGOT_OK;
     ingot_status st;
-    json_t *cfg = load_config(cfg_path, err, &st);
-    if (!cfg) return st;
+    size_t n = 0;
+    char *doc = read_all(cfg_path, &n, err, &st);
+    if (!doc) return st;
+    tok_jspan sp;
+    if (tok_json_member(doc, n, "added_tokens_decoder", &sp) && sp.len >= 2 && doc[sp.off] == '{') {
+        memset(doc + sp.off + 1, ' ', sp.len - 1);
+        doc[sp.off + sp.len - 1] = '}';
+    }
+    json_error_t je;
+    json_t *cfg = json_loadb(doc, n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+    free(doc);
+    if (!cfg && !(cfg = load_config(cfg_path, err, &st))) return st;
     int32_t id;
     if ((id = config_token(t, cfg, "bos_token")) >= 0) t->bos = id;
     if ((id = config_token(t, cfg, "eos_token")) >= 0) t->eos = id;
@@ -360,14 +375,14 @@ static ingot_status fast_vocab(ingot_tokenizer *t, const char *doc, tok_jspan vs
     return st;
 }
 
-static ingot_status fast_vocab_merges(ingot_tokenizer *t, const char *doc, tok_jspan vs, tok_jspan ms,
+static ingot_status fast_vocab_merges(ingot_tokenizer *t, const char *doc, tok_jspan vs, tok_jspan ms, size_t nm,
                                       const char *path, ingot_error *err) {
     ingot_status st = fast_vocab(t, doc, vs, path, err);
     if (st) return st;
-    size_t nm = ms.len ? tok_json_count_merges(doc, ms) : 0;
     if (nm > (1u << 27)) return ingot_error_set(err, INGOT_E_FORMAT, "%s: too many merges", path);
     if ((st = tok_merges_init(t, (int32_t)nm, err))) return st;
-    return ms.len ? tok_json_merges(doc, ms, merge_cb, t, path, err) : INGOT_OK;
+    st = ms.len ? tok_json_merges(doc, ms, merge_cb, t, path, err) : INGOT_OK;
+    return st ? st : tok_merges_flush(t, err);
 }
 
 static ingot_status slow_merges(ingot_tokenizer *t, const json_t *merges, const char *path, ingot_error *err) {
@@ -390,7 +405,7 @@ static ingot_status slow_merges(ingot_tokenizer *t, const json_t *merges, const 
             st = ingot_error_set(err, INGOT_E_FORMAT, "%s: merges[%zu] is neither \"a b\" nor [a, b]", path, i);
         }
     }
-    return st;
+    return st ? st : tok_merges_flush(t, err);
 }
 
 static ingot_status hf_json(ingot_tokenizer *t, const char *path, ingot_error *err) {
@@ -399,10 +414,11 @@ static ingot_status hf_json(ingot_tokenizer *t, const char *path, ingot_error *e
     char *doc = read_all(path, &n, err, &st);
     if (!doc) return st;
     tok_jspan vs, ms;
-    bool fast = tok_json_locate(doc, n, &vs, &ms);
+    size_t nm = 0;
+    bool fast = tok_json_locate(doc, n, &vs, &ms, &nm);
     json_t *root = NULL;
     if (fast) {
-        if ((st = fast_vocab_merges(t, doc, vs, ms, path, err))) {
+        if ((st = fast_vocab_merges(t, doc, vs, ms, nm, path, err))) {
             free(doc);
             return st;
         }
@@ -562,6 +578,7 @@ static ingot_status vocab_merges(ingot_tokenizer *t, const char *dir, ingot_erro
         if ((st = tok_merges_add(t, line, (size_t)(sp - line), sp + 1, (size_t)(line + len - sp - 1), rank++, err)))
             goto done;
     }
+    if ((st = tok_merges_flush(t, err))) goto done;
     bool qwen = false;
     if (file_exists(cp)) {
         if (!(cfg = load_config(cp, err, &st))) goto done;

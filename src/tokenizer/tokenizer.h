@@ -116,6 +116,13 @@ typedef struct tok_merge_slot {
     int32_t id;
 } tok_merge_slot;
 
+/* a merge waiting in tok_merges_add's queue: a and b stored back to back */
+typedef struct tok_merge_q {
+    uint32_t off, na, nb; /* in mq_text */
+    int32_t rank;
+} tok_merge_q;
+#define TOK_MQ 32 /* merges resolved together (their lookups overlap) */
+
 struct ingot_tokenizer {
     char model_name[16]; /* "llama" (SentencePiece) or "gpt2" (byte-level) ... */
     tok_algo algo;
@@ -134,6 +141,9 @@ struct ingot_tokenizer {
     tok_merge_slot *merges;
     uint64_t merges_mask;
     int32_t n_merges;
+    tok_merge_q mq[TOK_MQ]; /* queued by tok_merges_add (load time only) */
+    int32_t mq_n;
+    tok_buf mq_text;
     /* model options */
     bool byte_fallback;  /* unknown chars become <0xXX> tokens */
     bool fuse_unk;       /* consecutive unknown chars give one <unk> */
@@ -153,6 +163,8 @@ struct ingot_tokenizer {
     int32_t n_added;
     tok_trie trie_raw, trie_norm;
     int32_t *added_of; /* id -> index in added[] or -1 (n_vocab entries) */
+    uint64_t *added_bits; /* ids in added[] (a bit each), while loading */
+    size_t added_bits_n;  /* words */
     /* decoder */
     bool dec_byte_level;   /* pieces are GPT-2 mapped bytes */
     bool dec_byte_fallback; /* <0xXX> pieces are raw bytes */
@@ -180,9 +192,12 @@ int32_t tok_vocab_find(const ingot_tokenizer *t, const char *s, size_t n);
 /* Merge table. */
 ingot_status tok_merges_init(ingot_tokenizer *t, int32_t n, ingot_error *err);
 /* Adds merge "a b" of rank r; silently skips merges whose parts or result
- * are not in the vocabulary (as Hugging Face refuses them at load). */
+ * are not in the vocabulary (as Hugging Face refuses them at load). Merges
+ * are queued and resolved a batch at a time: call tok_merges_flush after
+ * the last one, before any vocabulary text changes. */
 ingot_status tok_merges_add(ingot_tokenizer *t, const char *a, size_t na, const char *b, size_t nb,
                             int32_t rank, ingot_error *err);
+ingot_status tok_merges_flush(ingot_tokenizer *t, ingot_error *err);
 bool tok_merges_get(const ingot_tokenizer *t, int32_t a, int32_t b, int32_t *rank, int32_t *id);
 /* Registers an added token (id must exist); builds nothing yet. */
 ingot_status tok_added_add(ingot_tokenizer *t, int32_t id, bool special, bool normalized, bool lstrip,

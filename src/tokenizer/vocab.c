@@ -105,6 +105,7 @@ void ingot_tokenizer_free(ingot_tokenizer *t) {
     free(t->types);
     free(t->hash);
     free(t->merges);
+    tok_buf_free(&t->mq_text);
     free(t->cp_tok);
     for (int i = 0; i < t->n_norm; i++) {
         free(t->norm[i].a);
@@ -116,6 +117,7 @@ void ingot_tokenizer_free(ingot_tokenizer *t) {
     free(t->pre);
     free(t->added);
     free(t->added_of);
+    free(t->added_bits);
     tok_trie_free(&t->trie_raw);
     tok_trie_free(&t->trie_norm);
     free(t->eog);
@@ -182,9 +184,8 @@ ingot_status tok_vocab_set(ingot_tokenizer *t, int32_t id, const char *s, size_t
 
 /* Inserts id (text set, non-empty); a text already present keeps the
  * lower id. False only when id lost to a lower duplicate (harmless). */
-static bool hash_insert(ingot_tokenizer *t, int32_t id) {
+static bool hash_insert_hv(ingot_tokenizer *t, int32_t id, uint64_t hv) {
     const char *s = t->strs.p + t->off[id];
-    uint64_t hv = tok_hash(s, t->len[id]);
     uint32_t h = (uint32_t)hv & t->hash_mask, fp = (uint32_t)(hv >> 32);
     for (;;) {
         tok_hash_slot *sl = &t->hash[h];
@@ -201,6 +202,10 @@ static bool hash_insert(ingot_tokenizer *t, int32_t id) {
     }
 }
 
+static bool hash_insert(ingot_tokenizer *t, int32_t id) {
+    return hash_insert_hv(t, id, tok_hash(t->strs.p + t->off[id], t->len[id]));
+}
+
 ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
     uint32_t cap = 16;
     /* load factor <= 2/3 (linear probing stays short with this hash), with
@@ -213,15 +218,25 @@ ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
     t->hash_mask = cap - 1;
     t->hash_count = 0;
     t->hash_stale = false;
-    for (int32_t id = 0; id < t->n_vocab; id++)
-        if (t->len[id]) hash_insert(t, id);
+    /* each insertion lands in a random slot of a table of megabytes: the
+     * hashes are computed IX_AHEAD ids early and their slots prefetched */
+    enum { IX_AHEAD = 16 };
+    uint64_t ring[IX_AHEAD];
+    int32_t n = t->n_vocab;
+    for (int32_t id = 0; id < n + IX_AHEAD; id++) {
+        int32_t j = id - IX_AHEAD; /* same ring entry: insert it first */
+        if (j >= 0 && t->len[j]) hash_insert_hv(t, j, ring[j % IX_AHEAD]);
+        if (id < n && t->len[id]) {
+            uint64_t hv = tok_hash(t->strs.p + t->off[id], t->len[id]);
+            __builtin_prefetch(&t->hash[(uint32_t)hv & t->hash_mask], 1);
+            ring[id % IX_AHEAD] = hv;
+        }
+    }
     return INGOT_OK;
 }
 
-int32_t tok_vocab_find(const ingot_tokenizer *t, const char *s, size_t n) {
-    if (!t->hash || n == 0) return -1;
-    uint64_t hv = tok_hash(s, n);
-    uint32_t h = (uint32_t)hv & t->hash_mask, fp = (uint32_t)(hv >> 32);
+/* Probes on from slot h for text s[0..n) with fingerprint fp. */
+static int32_t probe_from(const ingot_tokenizer *t, const char *s, size_t n, uint32_t h, uint32_t fp) {
     for (;;) {
         const tok_hash_slot *sl = &t->hash[h];
         if (sl->id < 0) return -1;
@@ -230,6 +245,12 @@ int32_t tok_vocab_find(const ingot_tokenizer *t, const char *s, size_t n) {
         if (sl->fp == fp && sl->len == n && !memcmp(t->strs.p + sl->off, s, n)) return sl->id;
         h = (h + 1) & t->hash_mask;
     }
+}
+
+int32_t tok_vocab_find(const ingot_tokenizer *t, const char *s, size_t n) {
+    if (!t->hash || n == 0) return -1;
+    uint64_t hv = tok_hash(s, n);
+    return probe_from(t, s, n, (uint32_t)hv & t->hash_mask, (uint32_t)(hv >> 32));
 }
 
 /* ---- merges ----------------------------------------------------------- */
@@ -243,34 +264,116 @@ ingot_status tok_merges_init(ingot_tokenizer *t, int32_t n, ingot_error *err) {
     for (uint64_t i = 0; i < cap; i++) t->merges[i].key = UINT64_MAX;
     t->merges_mask = cap - 1;
     t->n_merges = 0;
+    t->mq_n = 0;
+    t->mq_text.n = 0;
+    return INGOT_OK;
+}
+
+/* Resolves the queued merges. Each needs three text lookups (a, b and
+ * a+b) in a table of megabytes, each a cache miss or two (the slot, then
+ * the text it points to); one merge at a time they run one after the
+ * other. Here the lookups of a whole batch go in stages, each stage
+ * prefetching what the next reads, so the misses overlap. */
+static ingot_status merges_resolve(ingot_tokenizer *t, ingot_error *err) {
+    int n = t->mq_n;
+    t->mq_n = 0;
+    const char *base = t->mq_text.p;
+    const uint32_t mask = t->hash_mask;
+    uint64_t hv[3 * TOK_MQ];
+    uint32_t slot[3 * TOK_MQ];
+    int32_t id[3 * TOK_MQ];
+    const char *txt[3 * TOK_MQ];
+    uint32_t len[3 * TOK_MQ];
+    /* 1: hash a, b and a+b; prefetch their first slots */
+    for (int i = 0; i < n; i++) {
+        const tok_merge_q *q = &t->mq[i];
+        const char *s = base + q->off;
+        txt[3 * i] = s;
+        len[3 * i] = q->na;
+        txt[3 * i + 1] = s + q->na;
+        len[3 * i + 1] = q->nb;
+        txt[3 * i + 2] = s;
+        len[3 * i + 2] = q->na + q->nb;
+        for (int k = 3 * i; k < 3 * i + 3; k++) {
+            hv[k] = tok_hash(txt[k], len[k]);
+            __builtin_prefetch(&t->hash[(uint32_t)hv[k] & mask]);
+        }
+    }
+    /* 2: the first slot that may hold each text; prefetch its text */
+    for (int k = 0; k < 3 * n; k++) {
+        uint32_t h = (uint32_t)hv[k] & mask, fp = (uint32_t)(hv[k] >> 32);
+        id[k] = -1;
+        slot[k] = UINT32_MAX;
+        for (;;) {
+            const tok_hash_slot *sl = &t->hash[h];
+            if (sl->id < 0) break;
+            if (sl->fp == fp && sl->len == len[k]) {
+                slot[k] = h;
+                __builtin_prefetch(t->strs.p + sl->off);
+                break;
+            }
+            h = (h + 1) & mask;
+        }
+    }
+    /* 3: compare the texts (a mismatch, very rare, probes on) */
+    for (int k = 0; k < 3 * n; k++) {
+        if (slot[k] == UINT32_MAX) continue;
+        const tok_hash_slot *sl = &t->hash[slot[k]];
+        if (!memcmp(t->strs.p + sl->off, txt[k], len[k])) id[k] = sl->id;
+        else id[k] = probe_from(t, txt[k], len[k], (slot[k] + 1) & mask, sl->fp);
+    }
+    /* 4: prefetch the merge slots, then insert in rank order (the first
+     * of duplicated pairs wins) */
+    uint64_t mh[TOK_MQ];
+    for (int i = 0; i < n; i++) {
+        if (id[3 * i] < 0 || id[3 * i + 1] < 0 || id[3 * i + 2] < 0) continue;
+        uint64_t key = ((uint64_t)(uint32_t)id[3 * i] << 32) | (uint32_t)id[3 * i + 1];
+        mh[i] = tok_hash_pair(key) & t->merges_mask;
+        __builtin_prefetch(&t->merges[mh[i]], 1);
+    }
+    for (int i = 0; i < n; i++) {
+        if (id[3 * i] < 0 || id[3 * i + 1] < 0 || id[3 * i + 2] < 0) continue;
+        if ((uint64_t)(t->n_merges + 1) * 2 > t->merges_mask + 1)
+            return ingot_error_set(err, INGOT_E_INTERNAL, "merge table sized too small");
+        uint64_t key = ((uint64_t)(uint32_t)id[3 * i] << 32) | (uint32_t)id[3 * i + 1], h = mh[i];
+        bool dup = false;
+        while (t->merges[h].key != UINT64_MAX) {
+            if (t->merges[h].key == key) {
+                dup = true; /* first (best) rank wins */
+                break;
+            }
+            h = (h + 1) & t->merges_mask;
+        }
+        if (dup) continue;
+        t->merges[h].key = key;
+        t->merges[h].rank = t->mq[i].rank;
+        t->merges[h].id = id[3 * i + 2];
+        t->n_merges++;
+    }
+    t->mq_text.n = 0;
     return INGOT_OK;
 }
 
 ingot_status tok_merges_add(ingot_tokenizer *t, const char *a, size_t na, const char *b, size_t nb,
                             int32_t rank, ingot_error *err) {
-    int32_t ia = tok_vocab_find(t, a, na), ib = tok_vocab_find(t, b, nb);
-    if (ia < 0 || ib < 0) return INGOT_OK;
-    char stackbuf[256];
-    char *cat = na + nb <= sizeof stackbuf ? stackbuf : malloc(na + nb);
-    if (!cat) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory reading merges");
-    memcpy(cat, a, na);
-    memcpy(cat + na, b, nb);
-    int32_t ic = tok_vocab_find(t, cat, na + nb);
-    if (cat != stackbuf) free(cat);
-    if (ic < 0) return INGOT_OK;
-    if ((uint64_t)(t->n_merges + 1) * 2 > t->merges_mask + 1)
-        return ingot_error_set(err, INGOT_E_INTERNAL, "merge table sized too small");
-    uint64_t key = ((uint64_t)(uint32_t)ia << 32) | (uint32_t)ib;
-    uint64_t h = tok_hash_pair(key) & t->merges_mask;
-    while (t->merges[h].key != UINT64_MAX) {
-        if (t->merges[h].key == key) return INGOT_OK; /* first (best) rank wins */
-        h = (h + 1) & t->merges_mask;
-    }
-    t->merges[h].key = key;
-    t->merges[h].rank = rank;
-    t->merges[h].id = ic;
-    t->n_merges++;
-    return INGOT_OK;
+    /* an empty or over-long part is no token: the merge cannot apply */
+    if (!t->hash || na == 0 || nb == 0 || na > 0xFFFFFF || nb > 0xFFFFFF) return INGOT_OK;
+    if (!t->merges) return ingot_error_set(err, INGOT_E_INTERNAL, "merge table not initialized");
+    if (!tok_buf_reserve(&t->mq_text, na + nb))
+        return ingot_error_set(err, INGOT_E_NOMEM, "out of memory reading merges");
+    uint32_t off = (uint32_t)t->mq_text.n;
+    memcpy(t->mq_text.p + off, a, na);
+    memcpy(t->mq_text.p + off + na, b, nb);
+    t->mq_text.n += na + nb;
+    t->mq[t->mq_n++] = (tok_merge_q){off, (uint32_t)na, (uint32_t)nb, rank};
+    return t->mq_n == TOK_MQ ? merges_resolve(t, err) : INGOT_OK;
+}
+
+ingot_status tok_merges_flush(ingot_tokenizer *t, ingot_error *err) {
+    ingot_status st = t->mq_n ? merges_resolve(t, err) : INGOT_OK;
+    t->mq_n = 0;
+    tok_buf_free(&t->mq_text);
+    return st;
 }
 
 bool tok_merges_get(const ingot_tokenizer *t, int32_t a, int32_t b, int32_t *rank, int32_t *id) {
@@ -296,8 +399,17 @@ ingot_status tok_added_add(ingot_tokenizer *t, int32_t id, bool special, bool no
     if (id < 0 || id >= t->n_vocab)
         return ingot_error_set(err, INGOT_E_FORMAT, "added token id %d is out of range", (int)id);
     if (t->len[id] == 0) return INGOT_OK; /* nothing to match */
-    for (int32_t i = 0; i < t->n_added; i++)
-        if (t->added[i].id == id) return INGOT_OK;
+    size_t w = (size_t)id / 64;
+    if (w >= t->added_bits_n) {
+        size_t nw = ((size_t)t->n_vocab + 63) / 64;
+        if (nw <= w) nw = w + 1;
+        uint64_t *bits = realloc(t->added_bits, nw * sizeof *bits);
+        if (!bits) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for added tokens");
+        memset(bits + t->added_bits_n, 0, (nw - t->added_bits_n) * sizeof *bits);
+        t->added_bits = bits;
+        t->added_bits_n = nw;
+    }
+    if (t->added_bits[w] >> (id % 64) & 1) return INGOT_OK; /* already there */
     if ((t->n_added & (t->n_added - 1)) == 0) {
         size_t cap = t->n_added ? (size_t)t->n_added * 2 : 16;
         tok_added *a = realloc(t->added, cap * sizeof *a);
@@ -305,6 +417,7 @@ ingot_status tok_added_add(ingot_tokenizer *t, int32_t id, bool special, bool no
         t->added = a;
     }
     t->added[t->n_added++] = (tok_added){id, special, normalized, lstrip, rstrip};
+    t->added_bits[w] |= 1ull << (id % 64);
     return INGOT_OK;
 }
 
@@ -368,7 +481,9 @@ static void eog_add(ingot_tokenizer *t, int32_t id) {
 }
 
 ingot_status tok_finish(ingot_tokenizer *t, ingot_error *err) {
-    ingot_status st = (t->hash && !t->hash_stale) ? INGOT_OK : tok_vocab_index(t, err);
+    ingot_status st = tok_merges_flush(t, err); /* the loaders flush already */
+    if (st) return st;
+    st = (t->hash && !t->hash_stale) ? INGOT_OK : tok_vocab_index(t, err);
     if (st) return st;
     /* special ids out of range are dropped rather than trusted */
     int32_t *sp[] = {&t->bos, &t->eos, &t->eot, &t->pad, &t->unk, &t->sep};
