@@ -34,7 +34,9 @@ static void usage(FILE *f) {
           "  -o, --output FMT     md (default), json (array of llama-bench objects), csv\n"
           "  --tg-prompt N        tokens evaluated before a tg test (default 16)\n"
           "  --ttft-prompt N      prompt length of the time-to-first-token test (default 16;\n"
-          "                       0: skip it)\n",
+          "                       0: skip it)\n"
+          "  --backends LIST      compare backends (cpu, mlx, remote servers) on one generation\n"
+          "                       instead: see `ingot bench --backends x --help`\n",
           f);
 }
 
@@ -439,6 +441,9 @@ static int bench_model(const bench_opts *o, const char *path, bench_row **rows, 
 }
 
 int cmd_bench(int argc, char **argv) {
+    /* Across backends (cpu, mlx, remote servers): cli/bench_backends.c. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--backends") || !strncmp(argv[i], "--backends=", 11)) return cli_bench_backends(argc, argv);
     bench_opts o = {0};
     o.reps = 3;
     o.tg_prompt = 16;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `ingot bench` as a user (or a script written for llama-bench) runs it:
-# --help, usage errors (exit 2), a missing model (exit 1); -o json is an
+# --help, usage errors (exit 2), a missing model (exit 1), --backends
+# handed to the cross-backend comparison; -o json is an
 # array of objects with llama-bench's fields whose values agree with the
 # request (tests, threads, sample counts, avg_ts = mean of samples_ts) —
 # only shape and consistency are checked, never speed; -o md and -o csv
@@ -26,6 +27,10 @@ bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
 [ $? -eq 2 ] && ok || bad "-t 0: $(cat "$tmp/err")"
 "$INGOT" bench -m "$tmp/missing.gguf" -p 8 -n 0 -r 1 > /dev/null 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q "missing.gguf" "$tmp/err" && ok || bad "missing model: $(cat "$tmp/err")"
+
+# --backends hands the arguments to the cross-backend comparison.
+"$INGOT" bench --backends cpu --help > "$tmp/help2"
+[ $? -eq 0 ] && grep -q "usage: ingot bench --backends LIST" "$tmp/help2" && ok || bad "--backends: $(cat "$tmp/help2")"
 
 "$INGOT" bench -m "$M" -p 16,32 -n 4 -r 2 -t 1,2 -o json > "$tmp/b.json" 2> "$tmp/err"
 [ $? -eq 0 ] && ok || bad "json run: $(cat "$tmp/err")"
