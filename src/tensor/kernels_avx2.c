@@ -72,6 +72,7 @@ FLOAT_ROWS(bf16)
 #define Q_PREP_SYM(q) avx2_prep_sym(q)
 #define Q_DOT_SYM(p, q, y) avx2_dot_sym(p, q, y)
 #define Q_DOT_U(x, y) avx2_dot_u(x, y)
+#define Q32_SYM_TILE SYM_TILE
 #include "tensor/kernels_x86_q32.h"
 
 /* ---- activation quantizers (bit-identical to kernels.c's reference) ---- */

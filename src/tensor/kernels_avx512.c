@@ -2,7 +2,10 @@
  * quantized weight types. Two parts:
  * - the shared bodies of kernels_x86_q32.h and kernels_x86_qk.h with the
  *   EVEX forms of the VNNI primitives on 256-bit vectors; 32 vector
- *   registers let K-quant and min-type tiles take two weight rows;
+ *   registers let K-quant and min-type tiles take two weight rows, and
+ *   the symmetric 32-block types use the split tile (block pairs
+ *   regrouped once per row so that two chained vpdpbusd give hadd's
+ *   lanes: no hadd per pair);
  * - Q4_K and Q6_K on 512-bit vectors: two groups of 32 weights per
  *   vector (the nibble or bit-pair split of a group pair is one variable
  *   shift; its int16 scales one vpermw), vpmaddubsw then vpdpwssd per
@@ -33,7 +36,21 @@ AVX2_INLINE __m256i evex_dot_w(__m256i acc, __m256i x, __m256i y, __m256i w) {
     return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(x, y), w);
 }
 
+/* Chained dots for SYM_TILE_SPLIT: the start is -128 * (sum of the 8
+ * weight bytes each merged lane covers), the activations go in as y + 128. */
+AVX2_INLINE __m256i evex_split_prep(__m256i ex, __m256i ox) {
+    const __m256i zero = _mm256_setzero_si256(), k = _mm256_set1_epi8((char)0x80);
+    return _mm256_sub_epi32(zero, _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(zero, k, ex), k, ox));
+}
+AVX2_INLINE __m256i evex_split_dot(__m256i c, __m256i ex, __m256i ox, __m256i ey, __m256i oy) {
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(c, ey, ex), oy, ox);
+}
+
 #define Q_PREP_SYM(q) evex_prep_sym(q)
+#define Q_SPLIT_PREP(ex, ox) evex_split_prep(ex, ox)
+#define Q_SPLIT_Y(v) _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80))
+#define Q_SPLIT_DOT(c, ex, ox, ey, oy) evex_split_dot(c, ex, ox, ey, oy)
+#define Q32_SYM_TILE SYM_TILE_SPLIT
 #define Q_DOT_SYM(p, q, y) evex_dot_sym(p, q, y)
 #define Q_DOT_U(x, y) evex_dot_u(x, y)
 #define Q_DOT_W(acc, x, y, w) evex_dot_w(acc, x, y, w)

@@ -35,6 +35,7 @@ AVX2_INLINE __m256i vnni_dot_w(__m256i acc, __m256i x, __m256i y, __m256i w) {
 #define Q_PREP_SYM(q) vnni_prep_sym(q)
 #define Q_DOT_SYM(p, q, y) vnni_dot_sym(p, q, y)
 #define Q_DOT_U(x, y) vnni_dot_u(x, y)
+#define Q32_SYM_TILE SYM_TILE
 #define Q_DOT_W(acc, x, y, w) vnni_dot_w(acc, x, y, w)
 #include "tensor/kernels_x86_q32.h"
 #include "tensor/kernels_x86_qk.h"
