@@ -18,7 +18,7 @@
 
 #include "format/gguf.h"
 #include "ingot.h"
-#include "tensor/quantize_model.h"
+#include "model/quantize.h"
 #include "tensor/types.h"
 #include "test.h"
 

@@ -6,7 +6,7 @@
  * F32/F16/BF16 tensors quantized with the reference quantizers on a thread
  * pool into a scratch file mapping, then written by the atomic GGUF writer
  * with every key of the input copied. */
-#include "tensor/quantize_model.h"
+#include "model/quantize.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
  * mixture rules, and the conversion itself (ingot_quantize_file in
  * include/ingot.h). The plan is exposed here so tests can compare it with
  * files llama-quantize wrote. */
-#ifndef INGOT_TENSOR_QUANTIZE_MODEL_H
-#define INGOT_TENSOR_QUANTIZE_MODEL_H
+#ifndef INGOT_MODEL_QUANTIZE_H
+#define INGOT_MODEL_QUANTIZE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
