@@ -13,10 +13,13 @@
 
 #include "tensor/types.h"
 
-/* Most activation rows one vec_dot_n or gemm call takes. */
-#define INGOT_KERNELS_MAX_NY 4
+/* Most activation rows one vec_dot_n or gemm call takes (the avx512 set
+ * keeps 2 x 8 pairs of the symmetric 32-block types in registers; the
+ * other kernels walk the activation rows 4 at a time). */
+#define INGOT_KERNELS_MAX_NY 8
 /* Most weight rows one gemm call takes. The SIMD sets keep 2 x 4 or 1 x 4
- * pairs in registers and walk the rest of a call's rows in such tiles. */
+ * pairs (2 x 8 in places) in registers and walk the rest of a call's
+ * pairs in such tiles. */
 #define INGOT_KERNELS_MAX_NX 4
 
 /* s[j] = dot(x, y + j*y_stride) for j < ny (1 <= ny <= INGOT_KERNELS_MAX_NY):

@@ -67,40 +67,58 @@ AVX2_INLINE __m256i avx2_bcast16(__m256i v, int e) {
 #define X86_ROW(type, v, stride, i) ((const type *)((const char *)(v) + (size_t)(i) * (stride)))
 
 /* Entry points of a tile kernel NAME##_tile(n, s, ld, x, xs, y, ys, NX, NY),
- * NX (1..NXB) weight rows by NY (1..4) activation rows, s[i*ld + j] = dot
- * of weight row i and activation row j, NX and NY compile-time constants
- * once inlined: vec_dot (1 x 1), vec_dot_n (1 x ny) and gemm (nx x ny, the
- * weight rows NXB at a time, the rest one by one). */
-#define X86_ENTRY_POINTS(name, NXB)                                                         \
+ * NX (1..NXB) weight rows by NY (1..NYB, 4 or 8) activation rows,
+ * s[i*ld + j] = dot of weight row i and activation row j, NX and NY
+ * compile-time constants once inlined: vec_dot (1 x 1), vec_dot_n (1 x ny)
+ * and gemm (nx x ny, the weight rows NXB at a time and the rest one by
+ * one, the activation rows NYB at a time). */
+#define X86_NY_CASES4(name, s, ld, x, xs, y, ys, NX, m)                                     \
+    switch (m) {                                                                            \
+    case 1: name##_tile(n, s, ld, x, xs, y, ys, NX, 1); break;                              \
+    case 2: name##_tile(n, s, ld, x, xs, y, ys, NX, 2); break;                              \
+    case 3: name##_tile(n, s, ld, x, xs, y, ys, NX, 3); break;                              \
+    default: name##_tile(n, s, ld, x, xs, y, ys, NX, 4); break;                             \
+    }
+#define X86_NY_CASES8(name, s, ld, x, xs, y, ys, NX, m)                                     \
+    switch (m) {                                                                            \
+    case 1: name##_tile(n, s, ld, x, xs, y, ys, NX, 1); break;                              \
+    case 2: name##_tile(n, s, ld, x, xs, y, ys, NX, 2); break;                              \
+    case 3: name##_tile(n, s, ld, x, xs, y, ys, NX, 3); break;                              \
+    case 4: name##_tile(n, s, ld, x, xs, y, ys, NX, 4); break;                              \
+    case 5: name##_tile(n, s, ld, x, xs, y, ys, NX, 5); break;                              \
+    case 6: name##_tile(n, s, ld, x, xs, y, ys, NX, 6); break;                              \
+    case 7: name##_tile(n, s, ld, x, xs, y, ys, NX, 7); break;                              \
+    default: name##_tile(n, s, ld, x, xs, y, ys, NX, 8); break;                             \
+    }
+#define X86_ENTRY_POINTS_NY(name, NXB, NYB, CASES)                                          \
+    /* NX weight rows against ny activation rows, NYB at a time */                         \
+    AVX2_INLINE void name##_cols(int64_t n, float *s, size_t ld, const void *x, size_t xs,  \
+                                 const void *y, size_t ys, const int NX, int ny) {          \
+        for (int j = 0; j < ny; j += (NYB)) {                                               \
+            const int m = ny - j < (NYB) ? ny - j : (NYB);                                  \
+            float *sj = s + j;                                                              \
+            const void *yj = (const char *)y + (size_t)j * ys;                              \
+            CASES(name, sj, ld, x, xs, yj, ys, NX, m)                                       \
+        }                                                                                   \
+    }                                                                                       \
     static void name##_dot(int64_t n, float *s, const void *x, const void *y) {             \
         name##_tile(n, s, 0, x, 0, y, 0, 1, 1);                                             \
     }                                                                                       \
     static void name##_dot_n(int64_t n, float *s, const void *x, const void *y, size_t st,  \
                              int ny) {                                                      \
-        switch (ny) {                                                                       \
-        case 1: name##_tile(n, s, 0, x, 0, y, st, 1, 1); break;                             \
-        case 2: name##_tile(n, s, 0, x, 0, y, st, 1, 2); break;                             \
-        case 3: name##_tile(n, s, 0, x, 0, y, st, 1, 3); break;                             \
-        default: name##_tile(n, s, 0, x, 0, y, st, 1, 4); break;                            \
-        }                                                                                   \
+        name##_cols(n, s, 0, x, 0, y, st, 1, ny);                                           \
     }                                                                                       \
     static void name##_gemm(int64_t n, float *s, size_t ld, const void *x, size_t xs,       \
                             int nx, const void *y, size_t ys, int ny) {                     \
         int i = 0;                                                                          \
         if ((NXB) >= 2)                                                                     \
-            for (; i + 2 <= nx; i += 2) {                                                   \
-                float *si = s + (size_t)i * ld;                                             \
-                const char *xi = (const char *)x + (size_t)i * xs;                          \
-                switch (ny) {                                                               \
-                case 1: name##_tile(n, si, ld, xi, xs, y, ys, 2, 1); break;                 \
-                case 2: name##_tile(n, si, ld, xi, xs, y, ys, 2, 2); break;                 \
-                case 3: name##_tile(n, si, ld, xi, xs, y, ys, 2, 3); break;                 \
-                default: name##_tile(n, si, ld, xi, xs, y, ys, 2, 4); break;                \
-                }                                                                           \
-            }                                                                               \
+            for (; i + 2 <= nx; i += 2)                                                     \
+                name##_cols(n, s + (size_t)i * ld, ld, (const char *)x + (size_t)i * xs, xs, y, ys, 2, ny); \
         for (; i < nx; i++)                                                                 \
-            name##_dot_n(n, s + (size_t)i * ld, (const char *)x + (size_t)i * xs, y, ys, ny); \
+            name##_cols(n, s + (size_t)i * ld, ld, (const char *)x + (size_t)i * xs, xs, y, ys, 1, ny); \
     }
+#define X86_ENTRY_POINTS(name, NXB) X86_ENTRY_POINTS_NY(name, NXB, 4, X86_NY_CASES4)
+#define X86_ENTRY_POINTS8(name, NXB) X86_ENTRY_POINTS_NY(name, NXB, 8, X86_NY_CASES8)
 
 /* Puts a type's three entry points into table k. */
 #define X86_SET(k, id, pre)                                                                 \

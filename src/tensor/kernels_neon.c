@@ -53,13 +53,16 @@ NEON_INLINE uint8x16_t bits16(const uint8_t *p) {
     static void name##_dot(int64_t n, float *s, const void *x, const void *y) {             \
         name##_rows(n, s, x, y, 0, 1);                                                      \
     }                                                                                       \
-    static void name##_dot_n(int64_t n, float *s, const void *x, const void *y, size_t st,  \
+    static void name##_dot_n(int64_t n, float *s, const void *x, const void *vy, size_t st, \
                              int ny) {                                                      \
-        switch (ny) {                                                                       \
-        case 1: name##_rows(n, s, x, y, st, 1); break;                                      \
-        case 2: name##_rows(n, s, x, y, st, 2); break;                                      \
-        case 3: name##_rows(n, s, x, y, st, 3); break;                                      \
-        default: name##_rows(n, s, x, y, st, 4); break;                                     \
+        for (int j = 0; j < ny; j += 4) { /* rows kernels take up to 4 */                   \
+            const void *y = (const char *)vy + (size_t)j * st;                              \
+            switch (ny - j) {                                                               \
+            case 1: name##_rows(n, s + j, x, y, st, 1); break;                              \
+            case 2: name##_rows(n, s + j, x, y, st, 2); break;                              \
+            case 3: name##_rows(n, s + j, x, y, st, 3); break;                              \
+            default: name##_rows(n, s + j, x, y, st, 4); break;                             \
+            }                                                                               \
         }                                                                                   \
     }                                                                                       \
     /* one weight row at a time, so every pair is exactly this set's vec_dot */             \

@@ -107,6 +107,8 @@ AVX2_INLINE __m256i odd32(__m256i a, __m256i b) {
  * give hadd's lanes directly: lane 0 = bytes 0..7 of the first block
  * (lanes 0, 1 of its dot), lane 2 = bytes 0..7 of the second, and so on.
  * The integers are the same as SYM_TILE's, so are the float operations.
+ * Up to 8 activation rows per tile (for 32 registers: 2 x 8 accumulators
+ * and two rows' regrouped blocks, starts and scales).
  *   Q_SPLIT_PREP(ex, ox)  per weight row and block pair: the dot's start
  *   Q_SPLIT_Y(v)          per activation row: what the dot multiplies
  *   Q_SPLIT_DOT(c, ex, ox, ey, oy)  the merged int32 lanes */
@@ -114,9 +116,9 @@ AVX2_INLINE __m256i odd32(__m256i a, __m256i b) {
     AVX2_INLINE void name##_tile(int64_t n, float *s, size_t ld, const void *vx, size_t xs, \
                                  const void *vy, size_t ys, const int NX, const int NY) {   \
         const int64_t nb = n / 32;                                                          \
-        __m256 acc[NXB][4];                                                                 \
+        __m256 acc[NXB][8];                                                                 \
         for (int i = 0; i < NXB; i++)                                                       \
-            for (int j = 0; j < 4; j++) acc[i][j] = _mm256_setzero_ps();                    \
+            for (int j = 0; j < 8; j++) acc[i][j] = _mm256_setzero_ps();                    \
         int64_t b = 0;                                                                      \
         for (; b + 2 <= nb; b += 2) {                                                       \
             __m256i ex[NXB], ox[NXB], c[NXB];                                               \
@@ -129,7 +131,7 @@ AVX2_INLINE __m256i odd32(__m256i a, __m256i b) {
                 c[i] = Q_SPLIT_PREP(ex[i], ox[i]);                                          \
                 xd[i] = spread2(fp16x2(&x[0].d, &x[1].d), 1);                               \
             }                                                                               \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
+            _Pragma("GCC unroll 8") for (int j = 0; j < NY; j++) {                          \
                 const ingot_block_q8_0 *y = X86_ROW(ingot_block_q8_0, vy, ys, j) + b;       \
                 const __m256i y0 = avx2_loadu(y[0].qs), y1 = avx2_loadu(y[1].qs);           \
                 const __m256i ey = Q_SPLIT_Y(even32(y0, y1)), oy = Q_SPLIT_Y(odd32(y0, y1)); \
@@ -150,7 +152,7 @@ AVX2_INLINE __m256i odd32(__m256i a, __m256i b) {
                 p0[i] = Q_PREP_SYM(q0[i]);                                                  \
                 dx[i] = avx2_fp16(x->d);                                                    \
             }                                                                               \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++) {                          \
+            _Pragma("GCC unroll 8") for (int j = 0; j < NY; j++) {                          \
                 const ingot_block_q8_0 *y = X86_ROW(ingot_block_q8_0, vy, ys, j) + b;       \
                 const __m256i y0 = avx2_loadu(y->qs);                                       \
                 const float dy = avx2_fp16(y->d);                                           \
@@ -162,10 +164,10 @@ AVX2_INLINE __m256i odd32(__m256i a, __m256i b) {
             }                                                                               \
         }                                                                                   \
         _Pragma("GCC unroll 4") for (int i = 0; i < NX; i++)                                \
-            _Pragma("GCC unroll 4") for (int j = 0; j < NY; j++)                            \
+            _Pragma("GCC unroll 8") for (int j = 0; j < NY; j++)                            \
                 s[(size_t)i * ld + j] = avx2_hsum(acc[i][j]);                               \
     }                                                                                       \
-    X86_ENTRY_POINTS(name, NXB)
+    X86_ENTRY_POINTS8(name, NXB)
 
 /* [d m] of a block with a min (d and m are its first two fields) */
 AVX2_INLINE __m128i dm_bits(const void *p) {
