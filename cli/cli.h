@@ -68,6 +68,10 @@ void cli_gen_opts_init(cli_gen_opts *o);
  * file, then the environment) and applies it to the options, so that the
  * flags parsed afterwards win. Returns the exit code (0 ok). */
 int cli_gen_opts_config(cli_gen_opts *o, const char *cmd, int argc, char **argv);
+/* Start of `run` and `chat`: prints the help (usage is a format with one
+ * %s for CLI_GEN_USAGE) and sets *exit_now when argv asks for it, else
+ * loads the configuration. Returns the exit code (0: go on). */
+int cli_gen_start(cli_gen_opts *o, const char *cmd, const char *usage, int argc, char **argv, bool *exit_now);
 void cli_gen_opts_free(cli_gen_opts *o);
 /* 1: argv[*i] was a generation flag (consumed), 0: not one, -1: bad value
  * (reported on stderr; exit 2). */
@@ -93,6 +97,11 @@ bool cli_parse_float(const char *cmd, const char *flag, const char *s, double *o
  * value is reported and sets *bad) or `flag=VALUE`. */
 bool cli_flag_value(int argc, char **argv, int *i, const char *flag, const char **val, bool *bad,
                     const char *cmd);
+/* Reads a whole stream (NUL-terminated, malloc'ed; *len may be NULL);
+ * NULL on a read error or out of memory. cli_read_path: "-" is stdin;
+ * NULL (errno set) when the file cannot be opened. */
+char *cli_read_all(FILE *f, size_t *len);
+char *cli_read_path(const char *path, size_t *len);
 /* Writes a JSON string literal (quoted, escaped) of s[0..len). */
 void cli_json_str(FILE *f, const char *s, size_t len);
 #endif

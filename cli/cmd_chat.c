@@ -358,22 +358,13 @@ int cmd_chat(int argc, char **argv) {
     memset(&c, 0, sizeof c);
     c.o = &o;
     int rc = 2;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf(USAGE, CLI_GEN_USAGE);
-            cli_gen_opts_free(&o);
-            return 0;
-        }
-    if ((rc = cli_gen_opts_config(&o, "chat", argc, argv)) != 0) goto done;
+    bool exit_now;
+    if ((rc = cli_gen_start(&o, "chat", USAGE, argc, argv, &exit_now)) != 0 || exit_now) goto done;
     rc = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf(USAGE, CLI_GEN_USAGE);
-            cli_gen_opts_free(&o);
-            return 0;
-        } else if (!strcmp(a, "--verbose")) {
+        if (!strcmp(a, "--verbose")) {
             c.verbose = true;
             o.verbose = true;
         } else if ((r = cli_gen_opts_parse(&o, "chat", argc, argv, &i)) != 0) {

@@ -81,6 +81,17 @@ int cli_gen_opts_config(cli_gen_opts *o, const char *cmd, int argc, char **argv)
     return 0;
 }
 
+int cli_gen_start(cli_gen_opts *o, const char *cmd, const char *usage, int argc, char **argv, bool *exit_now) {
+    *exit_now = false;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf(usage, CLI_GEN_USAGE);
+            *exit_now = true;
+            return 0;
+        }
+    return cli_gen_opts_config(o, cmd, argc, argv);
+}
+
 void cli_gen_opts_free(cli_gen_opts *o) {
     free(o->stop);
     free(o->bias);
@@ -218,25 +229,8 @@ int cli_gen_open(cli_gen_opts *o, const char *cmd, ingot_backend **out) {
         if (rc) return rc;
     }
     if (o->template_file) {
-        FILE *f = fopen(o->template_file, "rb");
-        if (!f) return cli_fail(1, cmd, "cannot open %s: %s", o->template_file, strerror(errno));
-        size_t cap = 4096, n = 0, r;
-        char *buf = malloc(cap);
-        while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-            n += r;
-            if (n + 1 == cap) {
-                char *nb = realloc(buf, cap *= 2);
-                if (!nb) { free(buf); buf = NULL; }
-                else buf = nb;
-            }
-        }
-        bool err = ferror(f);
-        fclose(f);
-        if (!buf || err) {
-            free(buf);
-            return cli_fail(1, cmd, "cannot read %s", o->template_file);
-        }
-        buf[n] = 0;
+        char *buf = cli_read_path(o->template_file, NULL);
+        if (!buf) return cli_fail(1, cmd, "cannot read %s: %s", o->template_file, strerror(errno));
         o->template_src = buf;
         o->sp.chat_template = buf;
     }
@@ -312,51 +306,19 @@ static bool on_piece(const char *p, size_t n, void *user) {
     return true;
 }
 
-static char *read_all(FILE *f) {
-    size_t cap = 4096, n = 0, r;
-    char *buf = malloc(cap);
-    if (!buf) return NULL;
-    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (ferror(f)) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
-}
-
 int cmd_run(int argc, char **argv) {
     cli_gen_opts o;
     cli_gen_opts_init(&o);
     const char *prompt = NULL, *file = NULL, *v;
     bool json = false, verbose = false, bad = false;
     int rc = 2;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf(USAGE, CLI_GEN_USAGE);
-            cli_gen_opts_free(&o);
-            return 0;
-        }
-    if ((rc = cli_gen_opts_config(&o, "run", argc, argv)) != 0) goto done;
+    bool exit_now;
+    if ((rc = cli_gen_start(&o, "run", USAGE, argc, argv, &exit_now)) != 0 || exit_now) goto done;
     rc = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf(USAGE, CLI_GEN_USAGE);
-            cli_gen_opts_free(&o);
-            return 0;
-        } else if (cli_flag_value(argc, argv, &i, "-p", &v, &bad, "run") ||
+        if (cli_flag_value(argc, argv, &i, "-p", &v, &bad, "run") ||
                    cli_flag_value(argc, argv, &i, "--prompt", &v, &bad, "run")) {
             prompt = v;
         } else if (cli_flag_value(argc, argv, &i, "-f", &v, &bad, "run") ||
@@ -390,7 +352,7 @@ int cmd_run(int argc, char **argv) {
             rc = cli_fail(1, "run", "cannot open %s: %s", file, strerror(errno));
             goto done;
         }
-        owned = read_all(f);
+        owned = cli_read_all(f, NULL);
         if (f != stdin) fclose(f);
         if (!owned) {
             rc = cli_fail(1, "run", "cannot read %s", file);
@@ -402,7 +364,7 @@ int cmd_run(int argc, char **argv) {
             cli_fail(2, "run", "no prompt: give -p TEXT, -f FILE, or pipe the prompt on stdin");
             goto done;
         }
-        owned = read_all(stdin);
+        owned = cli_read_all(stdin, NULL);
         if (!owned) {
             rc = cli_fail(1, "run", "cannot read the prompt from stdin");
             goto done;

@@ -44,41 +44,6 @@ static void help(FILE *f) {
             "is not a JSON object (the message is on stderr); 2 bad usage.\n");
 }
 
-static char *read_all(FILE *f, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) break;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (!buf) return NULL;
-    if (ferror(f)) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
-static char *read_path(const char *path, size_t *len) {
-    if (!strcmp(path, "-")) return read_all(stdin, len);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *s = read_all(f, len);
-    fclose(f);
-    return s;
-}
-
 /* YYYY-MM-DDTHH:MM[:SS] (a space may replace the T) -> epoch seconds (UTC). */
 static bool parse_now(const char *s, int64_t *out) {
     int y, mo, d, h, mi, sec = 0, used = 0;
@@ -143,7 +108,7 @@ int cmd_template(int argc, char **argv) {
     if (!file) return cli_fail(2, CMD, "%s needs a template file (see `ingot template --help`)", action);
 
     size_t tlen = 0;
-    char *src = read_path(file, &tlen);
+    char *src = cli_read_path(file, &tlen);
     if (!src) return cli_fail(1, CMD, "cannot read template '%s'", file);
     ingot_template *t = NULL;
     ingot_error err = {0};
@@ -157,7 +122,7 @@ int cmd_template(int argc, char **argv) {
         return 0;
     }
     size_t clen = 0;
-    char *ctx = read_path(ctx_path, &clen);
+    char *ctx = cli_read_path(ctx_path, &clen);
     if (!ctx) {
         ingot_template_free(t);
         return cli_fail(1, CMD, "cannot read the context from %s", !strcmp(ctx_path, "-") ? "standard input" : ctx_path);

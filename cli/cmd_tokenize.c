@@ -45,27 +45,6 @@ static void help(FILE *f) {
             "Exit status: 0 ok, 1 the tokenizer or the input could not be used, 2 bad usage.\n");
 }
 
-static char *read_stdin(size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n - 1, stdin);
-        n += r;
-        if (r == 0) break;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (buf) buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 static void print_ids(FILE *f, const int32_t *ids, int32_t n) {
     fputc('[', f);
     for (int32_t i = 0; i < n; i++) fprintf(f, i ? ", %d" : "%d", ids[i]);
@@ -266,7 +245,7 @@ int cmd_tokenize(int argc, char **argv) {
     if (text) {
         len = strlen(text);
     } else {
-        input = read_stdin(&len);
+        input = cli_read_all(stdin, &len);
         if (!input) {
             ingot_tokenizer_free(tok);
             return cli_fail(1, CMD, "cannot read standard input");

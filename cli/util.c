@@ -123,3 +123,38 @@ void cli_json_str(FILE *f, const char *s, size_t len) {
     }
     fputc('"', f);
 }
+
+char *cli_read_all(FILE *f, size_t *len) {
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0) break;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (!buf) return NULL;
+    if (ferror(f)) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+char *cli_read_path(const char *path, size_t *len) {
+    if (!strcmp(path, "-")) return cli_read_all(stdin, len);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *s = cli_read_all(f, len);
+    fclose(f);
+    return s;
+}
