@@ -90,6 +90,83 @@ static int listed(const char *list, const char *name) {
     return 0;
 }
 
+/* ns per pair of a gemm_panel call of PX weight rows x ny activation rows
+ * (panel = 1), or of the same pairs through gemm tiles of NX x NY (the
+ * way the matmul calls gemm); best of TRIALS windows. */
+#define PX 64
+#define PY 64
+static double time_panel(const ingot_kernels *k, ingot_type t, int64_t n, const uint8_t *w, size_t wrow,
+                         const uint8_t *a, size_t arow, int ny, int panel, double ms) {
+    static float s[PX * PY];
+    double best = 1e30;
+    for (int trial = 0; trial < TRIALS; trial++) {
+        long long pairs = 0;
+        double t0 = ingot_time_ms(), t1;
+        do {
+            if (panel) {
+                k->gemm_panel[t](n, s, PY, 1, w, wrow, PX, a, arow, ny);
+            } else {
+                for (int i = 0; i < PX; i += NX)
+                    for (int j = 0; j < ny; j += NY)
+                        k->gemm[t](n, s + i * PY + j, PY, w + (size_t)i * wrow, wrow, NX,
+                                   a + (size_t)j * arow, arow, ny - j < NY ? ny - j : NY);
+            }
+            pairs += (long long)PX * ny;
+            sink += s[0];
+            t1 = ingot_time_ms();
+        } while (t1 - t0 < ms / TRIALS);
+        const double per = (t1 - t0) * 1e6 / (double)pairs;
+        if (per < best) best = per;
+    }
+    return best;
+}
+
+/* The panel kernels of every set that has them, against the same set's
+ * gemm tiles over the same pairs. */
+static void bench_panels(const ingot_kernels *const *sets, int nsets, int64_t n, const char *only, double ms) {
+    const int nys[] = {4, 8, 16, 32, 64};
+    const float *f = NULL;
+    uint8_t *w = NULL, *a = NULL;
+    for (int k = 0; k < nsets; k++) {
+        if (!sets[k]) continue;
+        for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+            const ingot_type t = types[ti];
+            const ingot_type_traits *tr = ingot_type_traits_get(t);
+            if (!sets[k]->gemm_panel[t] || (only && !listed(only, tr->name))) continue;
+            const ingot_type vt = tr->vec_dot_type;
+            const size_t wrow = ingot_type_row_size(t, n), arow = ingot_type_row_size(vt, n);
+            if (!w) {
+                float *g = malloc((size_t)n * sizeof *g);
+                f = g;
+                w = malloc((size_t)n * PX * 4);
+                a = malloc((size_t)n * PY * 4);
+                printf("\ngemm_panel of %d weight rows x ny activation rows, ns per pair (panel | the same set's gemm tiles)\n", PX);
+                printf("%-7s %-7s", "set", "type");
+                for (size_t q = 0; q < sizeof nys / sizeof nys[0]; q++) printf("   ny=%-2d panel    gemm", nys[q]);
+                printf("\n");
+            }
+            float *g = (float *)f;
+            for (int r = 0; r < PX; r++) {
+                for (int64_t e = 0; e < n; e++) g[e] = (float)(((r + 1) * e * 7919 + r) % 2001 - 1000) / 1000.0f;
+                tr->from_float(g, w + (size_t)r * wrow, n);
+            }
+            for (int j = 0; j < PY; j++) {
+                for (int64_t e = 0; e < n; e++) g[e] = (float)(((j + 5) * e * 104729 + j) % 2001 - 1000) / 1000.0f;
+                sets[k]->quantize_act[vt](g, a + (size_t)j * arow, n);
+            }
+            printf("%-7s %-7s", sets[k]->isa, tr->name);
+            for (size_t q = 0; q < sizeof nys / sizeof nys[0]; q++)
+                printf(" %12.1f %7.1f", time_panel(sets[k], t, n, w, wrow, a, arow, nys[q], 1, ms),
+                       time_panel(sets[k], t, n, w, wrow, a, arow, nys[q], 0, ms));
+            printf("\n");
+            fflush(stdout);
+        }
+    }
+    free((void *)f);
+    free(w);
+    free(a);
+}
+
 int main(int argc, char **argv) {
     const int64_t n = argc > 1 ? atoll(argv[1]) : 4096;
     const double ms = argc > 2 ? atof(argv[2]) : 150;
@@ -130,6 +207,11 @@ int main(int argc, char **argv) {
         }
         printf("\n");
         fflush(stdout);
+    }
+    {
+        const char *pnames[] = {"amx"};
+        const ingot_kernels *psets[1] = {ingot_kernels_for(pnames[0])};
+        bench_panels(psets, 1, n, argc > 3 ? argv[3] : NULL, ms);
     }
     printf("\nactivation quantizers, ns per row of %lld\n", (long long)n);
     const ingot_type vts[] = {INGOT_TYPE_F16, INGOT_TYPE_BF16, INGOT_TYPE_Q8_0, INGOT_TYPE_Q8_1,

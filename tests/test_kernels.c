@@ -233,6 +233,69 @@ static void test_type(const ingot_kernels *ks, const ingot_kernels *same, ingot_
            same ? ", bit-identical to avx2" : "");
 }
 
+/* gemm_panel (sets that have one, for the types they cover): panels of
+ * every size class (one pair; fewer than, exactly, more than one 16 x 16
+ * tile in each direction; several activation tiles), odd and even block
+ * counts, padded strides, both output layouts with gaps: every result
+ * bit-identical to the set's vec_dot, nothing else written. */
+static void test_panel(const ingot_kernels *ks, ingot_type t) {
+    if (!ks->gemm_panel[t]) return;
+    const ingot_type_traits *tr = ingot_type_traits_get(t);
+    const ingot_type vt = tr->vec_dot_type;
+    const int64_t lens[] = {32, 64, 96, 256, 896, 4128};
+    const int64_t shapes[][2] = {{1, 1}, {1, 16}, {3, 5}, {16, 1}, {16, 16}, {17, 16},
+                                 {16, 17}, {5, 40}, {33, 64}, {20, 70}};
+    const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
+    int bad = 0, panels = 0;
+    for (int li = 0; li < 6; li++) {
+        const int64_t n = lens[li];
+        const size_t wrow = ingot_type_row_size(t, n), arow = ingot_type_row_size(vt, n);
+        const size_t ws = wrow + 40, as = arow + 96;
+        const int64_t MXR = 33, MYR = 70;
+        uint8_t *w = malloc(ws * MXR), *a = malloc(as * MYR);
+        float *f = malloc((size_t)n * sizeof *f), *one = malloc(sizeof(float) * MXR * MYR);
+        for (int64_t i = 0; i < MXR; i++) make_weights(t, n, (int)((i + li) % 4), w + (size_t)i * ws);
+        for (int64_t j = 0; j < MYR; j++) {
+            fill_floats(f, n, (int)(rnd() % 5), j % 3 ? 1.0f : 100.0f);
+            ks->quantize_act[vt](f, a + (size_t)j * as, n);
+        }
+        for (int64_t i = 0; i < MXR; i++)
+            for (int64_t j = 0; j < MYR; j++)
+                ks->vec_dot[t](n, &one[i * MYR + j], w + (size_t)i * ws, a + (size_t)j * as);
+        for (int sh = 0; sh < nshapes; sh++)
+            for (int layout = 0; layout < 2; layout++) {
+                const int64_t nx = shapes[sh][0], ny = shapes[sh][1];
+                /* weight-row-major with ld = ny + 3, or token-major with ldy = nx + 5 */
+                const size_t sx = layout ? 1 : (size_t)ny + 3, sy = layout ? (size_t)nx + 5 : 1;
+                const size_t cells = layout ? (size_t)ny * sy : (size_t)nx * sx;
+                float *out = malloc(cells * sizeof *out);
+                for (size_t e = 0; e < cells; e++) out[e] = -7.25f;
+                ks->gemm_panel[t](n, out, sx, sy, w, ws, nx, a, as, ny);
+                for (size_t e = 0; e < cells; e++) {
+                    const int64_t i = layout ? (int64_t)(e % sy) : (int64_t)(e / sx);
+                    const int64_t j = layout ? (int64_t)(e / sy) : (int64_t)(e % sx);
+                    const float want = i < nx && j < ny ? one[i * MYR + j] : -7.25f;
+                    if (memcmp(&out[e], &want, sizeof want)) {
+                        if (bad < 5)
+                            fprintf(stderr, "  %s %s panel n=%lld %lldx%lld pair %lld,%lld: %.9g, vec_dot %.9g\n",
+                                    ks->isa, tr->name, (long long)n, (long long)nx, (long long)ny,
+                                    (long long)i, (long long)j, out[e], want);
+                        bad++;
+                    }
+                }
+                free(out);
+                panels++;
+            }
+        free(w);
+        free(a);
+        free(f);
+        free(one);
+    }
+    CHECK(bad == 0, "%s %s: %d gemm_panel results (of %d panels) differ from vec_dot", ks->isa,
+          tr->name, bad, panels);
+    printf("  %-7s %-7s gemm_panel: %d panels bit-identical to vec_dot\n", ks->isa, tr->name, panels);
+}
+
 /* Quantizer rows that stress rounding: exact ties after scaling, sign
  * ties of the extreme, zeros, huge and subnormal values. */
 static void test_quantizers(const ingot_kernels *ks) {
@@ -315,20 +378,30 @@ int main(void) {
               (cpu->avx2 && cpu->fma && cpu->f16c && cpu->avx512f && cpu->avx512bw &&
                cpu->avx512vl && cpu->avx512dq && cpu->avx512vnni),
           "avx512 offered");
+    CHECK((ingot_kernels_for("amx") != NULL) ==
+              (ingot_kernels_for("avx512") != NULL && cpu->amx_tile && cpu->amx_int8 && ingot_amx_enable()),
+          "amx offered");
+    if (ingot_kernels_for("amx")) {
+        const ingot_kernels *amx = ingot_kernels_for("amx");
+        CHECK(amx->gemm_panel[INGOT_TYPE_Q8_0] && amx->gemm_panel[INGOT_TYPE_Q4_0], "amx panels");
+        CHECK(amx->vec_dot[INGOT_TYPE_Q8_0] == ingot_kernels_for("avx512")->vec_dot[INGOT_TYPE_Q8_0],
+              "amx inherits avx512's vec_dot");
+    }
 #endif
     const char *forced = getenv("INGOT_KERNELS");
     if (forced && ingot_kernels_for(forced)) CHECK_STR_EQ(best->isa, forced);
 
-    const char *isas[] = {"ref", "avx2", "avxvnni", "avx512", "neon"};
+    const char *isas[] = {"ref", "avx2", "avxvnni", "avx512", "neon", "amx"};
     int tested = 0;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         const ingot_kernels *ks = ingot_kernels_for(isas[k]);
         if (!ks) continue;
         tested++;
         printf("set %s\n", ks->isa);
         /* x86 sets beyond avx2 must reproduce avx2 exactly */
-        const ingot_kernels *same = k == 2 || k == 3 ? ingot_kernels_for("avx2") : NULL;
+        const ingot_kernels *same = k == 2 || k == 3 || k == 5 ? ingot_kernels_for("avx2") : NULL;
         for (size_t i = 0; i < N_WEIGHT_TYPES; i++) test_type(ks, same, weight_types[i]);
+        for (size_t i = 0; i < N_WEIGHT_TYPES; i++) test_panel(ks, weight_types[i]);
         test_quantizers(ks);
     }
 #if defined(__x86_64__) || defined(__aarch64__)

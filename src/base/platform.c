@@ -14,6 +14,9 @@
 #if defined(__linux__) && defined(__aarch64__)
 #include <sys/auxv.h>
 #endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#endif
 
 static ingot_cpu_features cpu_features;
 static char cpu_model_name[128] = "unknown";
@@ -41,6 +44,12 @@ static void detect_cpu(void) {
             cpu_features.avx512vl = zmm && ((b >> 31) & 1);
             cpu_features.avx512dq = zmm && ((b >> 17) & 1);
             cpu_features.avx512vnni = zmm && ((c >> 11) & 1);
+            /* AMX: the OS must manage the tile config and data states
+             * (XCR0 bits 17 and 18) */
+            bool tiles = (xcr0 & 0x60000) == 0x60000;
+            cpu_features.amx_bf16 = tiles && ((d >> 22) & 1);
+            cpu_features.amx_tile = tiles && ((d >> 24) & 1);
+            cpu_features.amx_int8 = tiles && ((d >> 25) & 1);
         }
         if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) cpu_features.avxvnni = ymm && ((a >> 4) & 1);
     }
@@ -89,6 +98,26 @@ static void detect_cpu(void) {
 const ingot_cpu_features *ingot_cpu(void) {
     pthread_once(&cpu_once, detect_cpu);
     return &cpu_features;
+}
+
+static bool amx_ok;
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+
+static void amx_request(void) {
+#if defined(__linux__) && defined(__x86_64__)
+    enum { ARCH_GET_XCOMP_PERM = 0x1022, ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+    const ingot_cpu_features *c = ingot_cpu();
+    if (!c->amx_tile) return;
+    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) return;
+    unsigned long perm = 0;
+    if (syscall(SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &perm) != 0) return;
+    amx_ok = (perm >> XFEATURE_XTILEDATA) & 1;
+#endif
+}
+
+bool ingot_amx_enable(void) {
+    pthread_once(&amx_once, amx_request);
+    return amx_ok;
 }
 
 const char *ingot_cpu_model(void) {

@@ -8,11 +8,17 @@
 typedef struct ingot_cpu_features {
     bool avx, avx2, fma, f16c, avx512f, avx512bw, avx512vnni, avxvnni; /* x86 */
     bool avx512vl, avx512dq;                                            /* x86 */
+    bool amx_tile, amx_int8, amx_bf16; /* x86: CPU and OS (XCR0) support */
     bool neon, dotprod, fp16, i8mm;                                     /* arm64 */
 } ingot_cpu_features;
 
 /* Detected once, then constant. */
 const ingot_cpu_features *ingot_cpu(void);
+/* Makes AMX tiles usable by every thread of this process: on Linux the
+ * kernel's permission for the tile data state (arch_prctl
+ * ARCH_REQ_XCOMP_PERM), asked once per process. False if the CPU or OS
+ * lacks AMX or the permission was refused; then no tile may be used. */
+bool ingot_amx_enable(void);
 int ingot_cpu_count(void);          /* online cores */
 uint64_t ingot_ram_total(void);     /* bytes */
 uint64_t ingot_ram_available(void); /* bytes */

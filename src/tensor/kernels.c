@@ -107,10 +107,10 @@ static const ingot_kernels ref_set = {
 
 /* The sets, best last; a set starts as a copy of the next weaker one it
  * builds on (`base`), so entries it does not implement are inherited. */
-enum { SET_REF, SET_AVX2, SET_AVXVNNI, SET_AVX512, SET_NEON, SET_COUNT };
+enum { SET_REF, SET_AVX2, SET_AVXVNNI, SET_AVX512, SET_AMX, SET_NEON, SET_COUNT };
 static ingot_kernels sets[SET_COUNT];
 static bool set_ok[SET_COUNT];
-static const char *const set_names[SET_COUNT] = {"ref", "avx2", "avxvnni", "avx512", "neon"};
+static const char *const set_names[SET_COUNT] = {"ref", "avx2", "avxvnni", "avx512", "amx", "neon"};
 static const ingot_kernels *best;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -131,6 +131,9 @@ static void choose(void) {
         if (cpu->avxvnni) build(SET_AVXVNNI, SET_AVX2, ingot_kernels_fill_avxvnni);
         if (cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512dq && cpu->avx512vnni)
             build(SET_AVX512, SET_AVX2, ingot_kernels_fill_avx512);
+        /* AMX int8 tiles for the panels, the rest inherited from avx512 */
+        if (set_ok[SET_AVX512] && cpu->amx_tile && cpu->amx_int8 && ingot_amx_enable())
+            build(SET_AMX, SET_AVX512, ingot_kernels_fill_amx);
     }
 #endif
 #if defined(__aarch64__)

@@ -40,8 +40,21 @@ typedef void (*ingot_vec_dot_n_fn)(int64_t n, float *s, const void *x, const voi
 typedef void (*ingot_gemm_fn)(int64_t n, float *s, size_t ld, const void *x, size_t x_stride,
                               int nx, const void *y, size_t y_stride, int ny);
 
+/* A whole panel of the matmul: s[i*sx + j*sy] = dot(x + i*x_stride,
+ * y + j*y_stride) for every i < nx weight rows and j < ny activation rows
+ * (any nx, ny >= 1; the strides sx, sy of the output are in floats, so the
+ * caller picks weight-row-major (sx = ld, sy = 1) or token-major (sx = 1,
+ * sy = ldy) output). For sets whose kernels need larger tiles than gemm
+ * passes (amx: 16 x 16) and whose set-up (repacking weights, transposing
+ * activations) pays only over many rows: worth calling when ny is at
+ * least ~16 (see docs/KERNELS.md). Every result is bit-identical to
+ * vec_dot of the same set. NULL where a set has none; then use gemm. */
+typedef void (*ingot_gemm_panel_fn)(int64_t n, float *s, size_t sx, size_t sy, const void *x,
+                                    size_t x_stride, int64_t nx, const void *y, size_t y_stride,
+                                    int64_t ny);
+
 typedef struct ingot_kernels {
-    const char *isa; /* "avx512", "avxvnni", "avx2", "neon", "ref" */
+    const char *isa; /* "amx", "avx512", "avxvnni", "avx2", "neon", "ref" */
     /* Indexed by weight type; same contract as the type traits' vec_dot
      * (x = weight row, y = activations in vec_dot_type, n a multiple of
      * the block size). Quantized activations must lie in [-127, 127], as
@@ -57,6 +70,9 @@ typedef struct ingot_kernels {
      * weight quantizer); Q8_K is ingot_q8_k_from_float; F16/BF16 round to
      * nearest even. */
     ingot_from_float_fn quantize_act[INGOT_TYPE_COUNT];
+    /* Indexed by weight type; NULL except where a set has panel kernels
+     * (amx: Q4_0, Q5_0, Q8_0, IQ4_NL). */
+    ingot_gemm_panel_fn gemm_panel[INGOT_TYPE_COUNT];
 } ingot_kernels;
 
 /* The best set for this CPU, chosen on first call and then constant.
@@ -75,5 +91,7 @@ const ingot_kernels *ingot_kernels_for(const char *isa);
 void ingot_kernels_fill_avx2(ingot_kernels *k);
 void ingot_kernels_fill_avxvnni(ingot_kernels *k);
 void ingot_kernels_fill_avx512(ingot_kernels *k);
+/* Also needs ingot_amx_enable() to have succeeded. */
+void ingot_kernels_fill_amx(ingot_kernels *k);
 void ingot_kernels_fill_neon(ingot_kernels *k);
 #endif
