@@ -52,6 +52,14 @@ void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_
             ingot_gemm_fn gemm = k->gemm[w->type];
             const char *wd = w->data;
             const char *act = jb->act;
+            /* Panel kernels (AMX) pay their set-up over many tokens; they
+             * give the same bits as the tiles below. */
+            ingot_gemm_panel_fn panel = k->gemm_panel[w->type];
+            if (panel && t1 - t0 >= 32) {
+                panel(w->ne0, jb->y + t0 * jb->ldy + r0, 1, (size_t)jb->ldy, wd + (size_t)r0 * w->row_bytes,
+                      w->row_bytes, r1 - r0, act + (size_t)t0 * jb->act_row, jb->act_row, t1 - t0);
+                continue;
+            }
             for (int64_t r = r0; r < r1; r += INGOT_KERNELS_MAX_NX) {
                 const int nx = (int)(r1 - r < INGOT_KERNELS_MAX_NX ? r1 - r : INGOT_KERNELS_MAX_NX);
                 const void *rows = wd + (size_t)r * w->row_bytes;
