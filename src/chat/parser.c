@@ -563,14 +563,15 @@ static jnode *parse_not(parser *P) {
     return parse_compare(P);
 }
 
-static jnode *parse_and(parser *P) {
-    jnode *l = parse_not(P);
-    while (l && is_name(cur(P), "and")) {
+/* Left-associative chain of one keyword operator: operand (kw operand)*. */
+static jnode *parse_keyword_chain(parser *P, const char *kw, jnode_kind kind, jnode *(*operand)(parser *)) {
+    jnode *l = operand(P);
+    while (l && is_name(cur(P), kw)) {
         jtoken *at = cur(P);
         advance(P);
-        jnode *r = parse_not(P);
+        jnode *r = operand(P);
         if (!r) return NULL;
-        jnode *n = node_new(P, JN_AND, at);
+        jnode *n = node_new(P, kind, at);
         if (!n) return NULL;
         n->a = l;
         n->b = r;
@@ -579,21 +580,9 @@ static jnode *parse_and(parser *P) {
     return l;
 }
 
-static jnode *parse_or(parser *P) {
-    jnode *l = parse_and(P);
-    while (l && is_name(cur(P), "or")) {
-        jtoken *at = cur(P);
-        advance(P);
-        jnode *r = parse_and(P);
-        if (!r) return NULL;
-        jnode *n = node_new(P, JN_OR, at);
-        if (!n) return NULL;
-        n->a = l;
-        n->b = r;
-        l = n;
-    }
-    return l;
-}
+static jnode *parse_and(parser *P) { return parse_keyword_chain(P, "and", JN_AND, parse_not); }
+
+static jnode *parse_or(parser *P) { return parse_keyword_chain(P, "or", JN_OR, parse_and); }
 
 static jnode *parse_condexpr(parser *P) {
     jnode *e1 = parse_or(P);
