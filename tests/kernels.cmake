@@ -5,3 +5,5 @@ ingot_test(test_kernels LAYERS base format tensor)
 add_executable(kernels_bench ${CMAKE_SOURCE_DIR}/bench/kernels_bench.c)
 target_link_libraries(kernels_bench PRIVATE ingot_base ingot_format ingot_tensor ${INGOT_DEPS})
 target_include_directories(kernels_bench PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+# Packed weight layouts and every set's packed kernels (tests/test_pack.c).
+ingot_test(test_pack LAYERS base format tensor)

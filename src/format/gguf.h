@@ -41,6 +41,10 @@ void ingot_gguf_close(ingot_gguf *g);
 const char *ingot_gguf_path(const ingot_gguf *g);
 uint32_t ingot_gguf_version(const ingot_gguf *g);
 uint64_t ingot_gguf_file_size(const ingot_gguf *g);
+/* Whether the tensor data is a read-only file mapping (not a heap copy):
+ * pages of it may then be dropped with madvise(MADV_DONTNEED) and are
+ * read back from the file if touched again. */
+bool ingot_gguf_is_mapped(const ingot_gguf *g);
 size_t ingot_gguf_alignment(const ingot_gguf *g);
 /* File offset of the tensor data section (tensor offsets are relative to it). */
 uint64_t ingot_gguf_data_offset(const ingot_gguf *g);

@@ -161,6 +161,7 @@ ingot_status ingot_model_load(const char *path, const ingot_model_params *params
     }
     binder b = {m, err};
     if (!s) s = bind_all(&b);
+    if (!s) s = ingot_model_pack(m, err);
     if (!s && ingot_gguf_find_key(m->gguf, "tokenizer.ggml.model") >= 0) {
         s = ingot_tokenizer_from_gguf(m->gguf, &m->tokenizer, err);
         if (s) ingot_error_prefix(err, "%s: tokenizer", path);
@@ -193,6 +194,7 @@ void ingot_model_free(ingot_model *m) {
     if (!m) return;
     ingot_tokenizer_free(m->tokenizer);
     free(m->layers);
+    free(m->packed_mem);
     ingot_gguf_close(m->gguf);
     free(m->path);
     free(m);

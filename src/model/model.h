@@ -70,7 +70,13 @@ struct ingot_model {
     uint64_t n_params;
     const char *file_type;
     ingot_tokenizer *tokenizer;       /* from the GGUF vocabulary; NULL if it has none */
+    void *packed_mem;                 /* packed copies of the matrices (pack_weights.c) */
+    size_t packed_bytes;
 };
+
+/* Packs every matrix the chosen kernel set has packed kernels for
+ * (model/pack_weights.c); called by ingot_model_load. */
+ingot_status ingot_model_pack(ingot_model *m, ingot_error *err);
 
 /* Reads hparams from g for a supported architecture. */
 ingot_status ingot_hparams_load(const ingot_gguf *g, ingot_hparams *hp, ingot_error *err);

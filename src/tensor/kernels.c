@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/platform.h"
+#include "tensor/pack.h"
 #include "tensor/quants.h"
 
 /* Results must not depend on the compiler fusing a*b+c into one rounding:
@@ -88,6 +89,17 @@ REF_N(iq4_nl)
 REF_N(iq4_xs)
 #undef REF_N
 
+/* packed_gemm of the reference set: the scalar oracle */
+#define P(pre, id)                                                                          \
+    static void ref_packed_##pre(int64_t n, const void *w, int64_t ng, const void *act,     \
+                                 size_t act_row, int64_t ny, float *y, size_t ldy) {        \
+        ingot_pack_gemm_ref(INGOT_TYPE_##id, n, w, ng, act, act_row, ny, y, ldy);           \
+    }
+P(q4_0, Q4_0)
+P(q5_0, Q5_0)
+P(q8_0, Q8_0)
+#undef P
+
 #define W(id, pre)                                                                          \
     .vec_dot[INGOT_TYPE_##id] = ingot_##pre##_vec_dot, .vec_dot_n[INGOT_TYPE_##id] = ref_n_##pre, \
     .gemm[INGOT_TYPE_##id] = ref_gemm_##pre
@@ -102,6 +114,9 @@ static const ingot_kernels ref_set = {
     .quantize_act[INGOT_TYPE_Q8_0] = act_q8_0,
     .quantize_act[INGOT_TYPE_Q8_1] = act_q8_1,
     .quantize_act[INGOT_TYPE_Q8_K] = ingot_q8_k_from_float,
+    .packed_gemm[INGOT_TYPE_Q4_0] = ref_packed_q4_0,
+    .packed_gemm[INGOT_TYPE_Q5_0] = ref_packed_q5_0,
+    .packed_gemm[INGOT_TYPE_Q8_0] = ref_packed_q8_0,
 };
 #undef W
 
@@ -117,6 +132,9 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void build(int id, int base, void (*fill)(ingot_kernels *)) {
     sets[id] = sets[base];
     sets[id].isa = set_names[id];
+    /* the scalar packed kernels are for tests: a SIMD set packs only the
+     * types it has its own packed kernels for */
+    if (base == SET_REF) memset(sets[id].packed_gemm, 0, sizeof sets[id].packed_gemm);
     fill(&sets[id]);
     set_ok[id] = true;
 }

@@ -53,6 +53,13 @@ typedef void (*ingot_gemm_panel_fn)(int64_t n, float *s, size_t sx, size_t sy, c
                                     size_t x_stride, int64_t nx, const void *y, size_t y_stride,
                                     int64_t ny);
 
+/* Packed weights (tensor/pack.h): y[t*ldy + i] = packed dot of row i of
+ * the ngroups groups of 16 rows at w (i < 16 * ngroups) with activation
+ * row t (t < ny, any ny >= 1; rows act_row bytes apart, in the type's
+ * vec_dot_type). Bit-identical to ingot_pack_gemm_ref in every set. */
+typedef void (*ingot_packed_gemm_fn)(int64_t n, const void *w, int64_t ngroups, const void *act,
+                                     size_t act_row, int64_t ny, float *y, size_t ldy);
+
 typedef struct ingot_kernels {
     const char *isa; /* "amx", "avx512", "avxvnni", "avx2", "neon", "ref" */
     /* Indexed by weight type; same contract as the type traits' vec_dot
@@ -73,6 +80,10 @@ typedef struct ingot_kernels {
     /* Indexed by weight type; NULL except where a set has panel kernels
      * (amx: Q4_0, Q5_0, Q8_0, IQ4_NL). */
     ingot_gemm_panel_fn gemm_panel[INGOT_TYPE_COUNT];
+    /* Indexed by weight type; NULL where the set has no packed kernel for
+     * it. Weights are packed at load time only for types whose entry is
+     * set in the chosen set (ref: the scalar oracle, for tests). */
+    ingot_packed_gemm_fn packed_gemm[INGOT_TYPE_COUNT];
 } ingot_kernels;
 
 /* The best set for this CPU, chosen on first call and then constant.
@@ -94,4 +105,6 @@ void ingot_kernels_fill_avx512(ingot_kernels *k);
 /* Also needs ingot_amx_enable() to have succeeded. */
 void ingot_kernels_fill_amx(ingot_kernels *k);
 void ingot_kernels_fill_neon(ingot_kernels *k);
+/* Packed kernels (tensor/pack_*.c), called by the fillers of their set. */
+void ingot_pack_fill_avx512(ingot_kernels *k);
 #endif

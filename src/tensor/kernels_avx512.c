@@ -165,5 +165,6 @@ void ingot_kernels_fill_avx512(ingot_kernels *k) {
     x86_fill_qk(k);
     X86_SET(k, Q4_K, q4_k_z);
     X86_SET(k, Q6_K, q6_k_z);
+    ingot_pack_fill_avx512(k);
 }
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tensor/kernels.h"
+#include "tensor/pack.h"
 
 ingot_type ingot_weight_act_type(const ingot_weight *w) {
     return ingot_type_traits_get(w->type)->vec_dot_type;
@@ -34,24 +35,42 @@ void ingot_act_convert(int ith, int nth, ingot_type type, const float *x, int64_
  * streams past it once. */
 #define MM_TILE 64
 
+size_t ingot_weight_pack_size(const ingot_weight *w) {
+    if (!w->data || w->ne1 % INGOT_PACK_ROWS || !ingot_kernels_get()->packed_gemm[w->type]) return 0;
+    return (size_t)(w->ne1 / INGOT_PACK_ROWS) * ingot_pack_group_bytes(w->type, w->ne0);
+}
+
+/* Output rows are handed to threads in units of 16 (a packed group). */
+#define MM_UNIT INGOT_PACK_ROWS
+
 void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n) {
     const ingot_kernels *k = ingot_kernels_get();
     int64_t total = 0;
-    for (int j = 0; j < n_jobs; j++) total += jobs[j].w->ne1;
+    for (int j = 0; j < n_jobs; j++) total += (jobs[j].w->ne1 + MM_UNIT - 1) / MM_UNIT;
     long long lo, hi;
     ingot_split(total, ith, nth, &lo, &hi);
+    lo *= MM_UNIT;
+    hi *= MM_UNIT;
     for (int64_t t0 = 0; t0 < n; t0 += MM_TILE) {
         const int64_t t1 = t0 + MM_TILE < n ? t0 + MM_TILE : n;
         int64_t base = 0;
         for (int j = 0; j < n_jobs; j++) {
             const ingot_mm_job *jb = &jobs[j];
             const ingot_weight *w = jb->w;
+            const int64_t span = (w->ne1 + MM_UNIT - 1) / MM_UNIT * MM_UNIT;
             int64_t r0 = lo - base > 0 ? lo - base : 0, r1 = hi - base < w->ne1 ? hi - base : w->ne1;
-            base += w->ne1;
+            base += span;
             if (r0 >= r1) continue;
+            const char *act = jb->act;
+            if (w->packed) {
+                /* whole groups: ne1 is a multiple of 16 for a packed weight */
+                k->packed_gemm[w->type](w->ne0, (const char *)w->packed + (size_t)(r0 / MM_UNIT) * w->group_bytes,
+                                        (r1 - r0) / MM_UNIT, act + (size_t)t0 * jb->act_row, jb->act_row, t1 - t0,
+                                        jb->y + t0 * jb->ldy + r0, (size_t)jb->ldy);
+                continue;
+            }
             ingot_gemm_fn gemm = k->gemm[w->type];
             const char *wd = w->data;
-            const char *act = jb->act;
             /* Panel kernels (AMX) pay their set-up over many tokens; they
              * give the same bits as the tiles below. */
             ingot_gemm_panel_fn panel = k->gemm_panel[w->type];

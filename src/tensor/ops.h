@@ -17,7 +17,16 @@ typedef struct ingot_weight {
     int64_t ne1; /* output features (rows) */
     size_t row_bytes;
     const void *data;
+    /* The same rows in the packed layout of tensor/pack.h (groups of 16
+     * rows, group_bytes each), or NULL: products then use the packed
+     * kernel of the chosen kernel set. `data` stays valid either way. */
+    const void *packed;
+    size_t group_bytes;
 } ingot_weight;
+
+/* Whether products with w would use packed kernels in the chosen set, and
+ * then the bytes of its packed form (0: leave it unpacked). */
+size_t ingot_weight_pack_size(const ingot_weight *w);
 
 /* The type activations are converted to before a product with w. */
 ingot_type ingot_weight_act_type(const ingot_weight *w);

@@ -1,0 +1,121 @@
+/* Owns packing a loaded model's matrices into the kernels' packed layout
+ * (tensor/pack.h): one allocation for all of them, filled by a few
+ * threads in chunks of row groups, after which the file pages of the
+ * packed tensors are given back (madvise) so the model is not resident
+ * twice. The token embedding keeps its file rows for lookups; when the
+ * output projection is tied to it, only the output's copy is packed.
+ * INGOT_PACK=0 in the environment turns packing off. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/platform.h"
+#include "model/model.h"
+#include "tensor/pack.h"
+
+/* Row groups per unit of work (a few hundred KB of weights). */
+#define CHUNK_GROUPS 32
+
+typedef struct pack_job {
+    ingot_weight **ws;
+    int n;
+    int64_t *first_unit; /* prefix sums of units per weight */
+    int64_t n_units;
+    atomic_llong next;
+    bool mapped;
+} pack_job;
+
+static int64_t units_of(const ingot_weight *w) {
+    return (w->ne1 / INGOT_PACK_ROWS + CHUNK_GROUPS - 1) / CHUNK_GROUPS;
+}
+
+static void drop_pages(const void *p, size_t len) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + len) & ~(page - 1);
+    if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static void *pack_worker(void *arg) {
+    pack_job *j = arg;
+    int wi = 0;
+    for (;;) {
+        long long u = atomic_fetch_add(&j->next, 1);
+        if (u >= j->n_units) break;
+        while (wi + 1 < j->n && j->first_unit[wi + 1] <= u) wi++;
+        while (wi > 0 && j->first_unit[wi] > u) wi--;
+        const ingot_weight *w = j->ws[wi];
+        const int64_t g0 = (u - j->first_unit[wi]) * CHUNK_GROUPS, ng = w->ne1 / INGOT_PACK_ROWS;
+        const int64_t g1 = g0 + CHUNK_GROUPS < ng ? g0 + CHUNK_GROUPS : ng;
+        ingot_pack_groups(w->type, w->ne0, w->data, w->row_bytes, g0, g1, (void *)w->packed);
+        /* give the file pages back as soon as they are packed, so that
+         * the peak is not both copies */
+        if (j->mapped)
+            drop_pages((const char *)w->data + (size_t)g0 * INGOT_PACK_ROWS * w->row_bytes,
+                       (size_t)(g1 - g0) * INGOT_PACK_ROWS * w->row_bytes);
+    }
+    return NULL;
+}
+
+ingot_status ingot_model_pack(ingot_model *m, ingot_error *err) {
+    const char *env = getenv("INGOT_PACK");
+    if (env && !strcmp(env, "0")) return INGOT_OK;
+    const int per_layer = 9;
+    const int cap = m->hp.n_layer * per_layer + 1;
+    ingot_weight **ws = calloc((size_t)cap, sizeof *ws);
+    int64_t *first = calloc((size_t)cap + 1, sizeof *first);
+    if (!ws || !first) {
+        free(ws);
+        free(first);
+        return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
+    }
+    int n = 0;
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        ingot_layer *L = &m->layers[il];
+        ingot_weight *cand[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo,
+                                &L->w_gate, &L->w_up, &L->w_gate_up, &L->w_down};
+        for (size_t i = 0; i < sizeof cand / sizeof *cand; i++)
+            if (ingot_weight_pack_size(cand[i])) ws[n++] = cand[i];
+    }
+    if (ingot_weight_pack_size(&m->output)) ws[n++] = &m->output;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += (ingot_weight_pack_size(ws[i]) + 63) & ~(size_t)63;
+    if (!n) {
+        free(ws);
+        free(first);
+        return INGOT_OK;
+    }
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, total)) {
+        free(ws);
+        free(first);
+        return ingot_error_set(err, INGOT_E_NOMEM, "%s: cannot allocate %zu bytes for packed weights",
+                               m->path, total);
+    }
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        ws[i]->packed = (char *)mem + at;
+        ws[i]->group_bytes = ingot_pack_group_bytes(ws[i]->type, ws[i]->ne0);
+        at += (ingot_weight_pack_size(ws[i]) + 63) & ~(size_t)63;
+        first[i + 1] = first[i] + units_of(ws[i]);
+    }
+    pack_job job = {ws, n, first, first[n], 0, ingot_gguf_is_mapped(m->gguf)};
+    int nth = ingot_cpu_count();
+    if (nth > 8) nth = 8;
+    if (nth < 1) nth = 1;
+    pthread_t th[8];
+    int started = 0;
+    for (int i = 1; i < nth; i++)
+        if (!pthread_create(&th[started], NULL, pack_worker, &job)) started++;
+    pack_worker(&job);
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    m->packed_mem = mem;
+    m->packed_bytes = total;
+    free(ws);
+    free(first);
+    return INGOT_OK;
+}

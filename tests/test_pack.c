@@ -1,0 +1,153 @@
+/* Packed weights (src/tensor/pack.c and the sets' packed kernels):
+ * - packing loses nothing: every packed row dequantizes to the original
+ *   row bit for bit;
+ * - the scalar packed kernel agrees with the unpacked reference vec_dot
+ *   to rounding (the two sum in different orders), on quantizer output,
+ *   random bits and extremes;
+ * - every kernel set that has packed kernels reproduces the scalar packed
+ *   kernel bit for bit, for any number of activation rows, any group
+ *   range, output strides wider than the rows, and rows long enough to
+ *   cross the kernels' internal chunking. */
+#include <stdint.h>
+
+#include "tensor/kernels.h"
+#include "tensor/pack.h"
+#include "tensor/quants.h"
+#include "test.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static uint32_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+static float frand(void) { return (float)rnd() / 4294967296.0f * 2.0f - 1.0f; }
+
+/* rows x n weights of type t: mode 0 = reference quantizer of random
+ * floats, 1 = random bytes with sane scales, 2 = every quant at an
+ * extreme. */
+static void make_rows(ingot_type t, int64_t n, int64_t rows, int mode, uint8_t *out) {
+    const ingot_type_traits *tr = ingot_type_traits_get(t);
+    const size_t rb = ingot_type_row_size(t, n);
+    float *f = malloc((size_t)n * sizeof *f);
+    for (int64_t r = 0; r < rows; r++) {
+        uint8_t *p = out + (size_t)r * rb;
+        if (mode == 0) {
+            const float scale = powf(2.0f, (float)(rnd() % 12) - 6.0f);
+            for (int64_t i = 0; i < n; i++) f[i] = frand() * scale;
+            tr->from_float(f, p, n);
+            continue;
+        }
+        for (size_t i = 0; i < rb; i++) p[i] = mode == 1 ? (uint8_t)rnd() : (rnd() & 1 ? 0xff : 0x00);
+        for (int64_t b = 0; b < n / 32; b++) {
+            uint8_t *blk = p + (size_t)b * tr->type_size;
+            if (t == INGOT_TYPE_Q8_0 && mode == 2)
+                for (int k = 0; k < 32; k++) blk[2 + k] = rnd() & 1 ? 0x81 : 0x7f; /* -127, 127 */
+            const uint16_t d = ingot_fp32_to_fp16(frand() * powf(2.0f, (float)(rnd() % 10) - 8.0f));
+            memcpy(blk, &d, 2);
+        }
+    }
+    free(f);
+}
+
+/* ny activation rows of n floats quantized as the kernels see them. */
+static void make_act(int64_t n, int64_t ny, int mode, uint8_t *out, size_t act_row) {
+    const ingot_kernels *ref = ingot_kernels_ref();
+    float *f = malloc((size_t)n * sizeof *f);
+    for (int64_t t = 0; t < ny; t++) {
+        for (int64_t i = 0; i < n; i++) f[i] = mode == 2 ? (rnd() & 1 ? 1.0f : -1.0f) : frand() * 3.0f;
+        ref->quantize_act[INGOT_TYPE_Q8_0](f, out + (size_t)t * act_row, n);
+    }
+    free(f);
+}
+
+static void test_type(ingot_type t) {
+    const ingot_type_traits *tr = ingot_type_traits_get(t);
+    const int64_t lens[] = {32, 64, 96, 896, 4160, 8224};
+    const int64_t ny_list[] = {1, 2, 3, 5, 8, 9, 13, 16, 23};
+    const char *sets[] = {"avx2", "avxvnni", "avx512", "amx", "neon"};
+    int bad_row = 0, bad_close = 0, bad_set = 0, runs = 0;
+    double worst = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+        for (int mode = 0; mode < 3; mode++) {
+            const int64_t n = lens[li], rows = 48, ngroups = rows / 16;
+            const size_t rb = ingot_type_row_size(t, n), gb = ingot_pack_group_bytes(t, n);
+            CHECK(gb * (size_t)ngroups == rb * (size_t)rows, "%s n=%lld: packed size %zu != %zu", tr->name,
+                  (long long)n, gb * (size_t)ngroups, rb * (size_t)rows);
+            uint8_t *w = malloc(rb * (size_t)rows), *pk = malloc(gb * (size_t)ngroups);
+            make_rows(t, n, rows, mode, w);
+            ingot_pack_groups(t, n, w, rb, 0, ngroups, pk);
+            float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+            for (int64_t r = 0; r < rows; r++) {
+                tr->to_float(w + (size_t)r * rb, a, n);
+                ingot_pack_row_to_float(t, n, pk + (size_t)(r / 16) * gb, (int)(r % 16), b);
+                if (memcmp(a, b, (size_t)n * sizeof *a)) bad_row++;
+            }
+            free(a);
+            free(b);
+            const int64_t ny = ny_list[(li * 3 + (size_t)mode) % (sizeof ny_list / sizeof *ny_list)];
+            const size_t act_row = ingot_type_row_size(INGOT_TYPE_Q8_0, n) + 6; /* odd stride */
+            uint8_t *act = malloc(act_row * (size_t)ny);
+            make_act(n, ny, mode, act, act_row);
+            const size_t ldy = (size_t)rows + 5;
+            float *y = malloc(ldy * (size_t)ny * sizeof *y), *y2 = malloc(ldy * (size_t)ny * sizeof *y2);
+            ingot_pack_gemm_ref(t, n, pk, ngroups, act, act_row, ny, y, ldy);
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t j = 0; j < ny; j++) {
+                    float s;
+                    tr->vec_dot(n, &s, w + (size_t)r * rb, act + (size_t)j * act_row);
+                    /* error scale: sum of |terms|, from the dequantized rows */
+                    float *fw = malloc((size_t)n * 4), *fa = malloc((size_t)n * 4);
+                    tr->to_float(w + (size_t)r * rb, fw, n);
+                    ingot_type_traits_get(INGOT_TYPE_Q8_0)->to_float(act + (size_t)j * act_row, fa, n);
+                    double mag = 0;
+                    for (int64_t i = 0; i < n; i++) mag += fabs((double)fw[i] * fa[i]);
+                    free(fw);
+                    free(fa);
+                    const double err = fabs((double)s - y[(size_t)j * ldy + (size_t)r]);
+                    const double rel = mag > 0 ? err / mag : err;
+                    if (rel > worst) worst = rel;
+                    if (rel > 1e-5) bad_close++;
+                }
+            for (size_t si = 0; si < sizeof sets / sizeof *sets; si++) {
+                const ingot_kernels *ks = ingot_kernels_for(sets[si]);
+                if (!ks || !ks->packed_gemm[t]) continue;
+                /* whole range, then groups [1, 3) only */
+                memset(y2, 0xff, ldy * (size_t)ny * sizeof *y2);
+                ks->packed_gemm[t](n, pk, ngroups, act, act_row, ny, y2, ldy);
+                for (int64_t j = 0; j < ny; j++)
+                    if (memcmp(y + (size_t)j * ldy, y2 + (size_t)j * ldy, (size_t)rows * sizeof *y)) bad_set++;
+                ks->packed_gemm[t](n, pk + gb, ngroups - 1, act, act_row, ny, y2 + 16, ldy);
+                for (int64_t j = 0; j < ny; j++)
+                    if (memcmp(y + (size_t)j * ldy + 16, y2 + (size_t)j * ldy + 16, 32 * sizeof *y)) bad_set++;
+                runs++;
+            }
+            free(y);
+            free(y2);
+            free(act);
+            free(w);
+            free(pk);
+        }
+    CHECK(bad_row == 0, "%s: %d packed rows do not dequantize to the original", tr->name, bad_row);
+    CHECK(bad_close == 0, "%s: %d packed dots differ from vec_dot by more than 1e-5 (worst %.2e)", tr->name,
+          bad_close, worst);
+    CHECK(bad_set == 0, "%s: %d set results differ from the scalar packed kernel", tr->name, bad_set);
+    printf("%-5s packed: rows exact, worst rel diff to vec_dot %.2e, %d set runs bit-identical\n", tr->name,
+           worst, runs);
+}
+
+int main(void) {
+    const ingot_type types[] = {INGOT_TYPE_Q4_0, INGOT_TYPE_Q5_0, INGOT_TYPE_Q8_0};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        CHECK(ingot_pack_supported(types[i]), "type %d should have a packed layout", types[i]);
+        test_type(types[i]);
+    }
+    CHECK(!ingot_pack_supported(INGOT_TYPE_F32), "F32 has no packed layout");
+    CHECK(ingot_pack_group_bytes(INGOT_TYPE_Q4_0, 48) == 0, "a row that is not whole blocks is not packable");
+    /* the chosen set packs only types it has kernels for */
+    const ingot_kernels *k = ingot_kernels_get();
+    for (int t = 0; t < INGOT_TYPE_COUNT; t++)
+        if (k->packed_gemm[t]) CHECK(ingot_pack_supported((ingot_type)t), "set %s packs type %d", k->isa, t);
+    TEST_END();
+}
