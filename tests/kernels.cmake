@@ -7,3 +7,6 @@ target_link_libraries(kernels_bench PRIVATE ingot_base ingot_format ingot_tensor
 target_include_directories(kernels_bench PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
 # Packed weight layouts and every set's packed kernels (tests/test_pack.c).
 ingot_test(test_pack LAYERS base format tensor)
+add_executable(matmul_bench ${CMAKE_SOURCE_DIR}/bench/matmul_bench.c)
+target_link_libraries(matmul_bench PRIVATE ingot_base ingot_format ingot_tensor ${INGOT_DEPS})
+target_include_directories(matmul_bench PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)

@@ -105,6 +105,11 @@ void ingot_kernels_fill_avx512(ingot_kernels *k);
 /* Also needs ingot_amx_enable() to have succeeded. */
 void ingot_kernels_fill_amx(ingot_kernels *k);
 void ingot_kernels_fill_neon(ingot_kernels *k);
+/* AMX tile configurations are per thread and differ between the kernel
+ * files that use tiles: each loads its own when this is not its id. */
+extern _Thread_local int ingot_amx_tile_owner;
+enum { INGOT_AMX_OWNER_PANEL = 1, INGOT_AMX_OWNER_PACKED = 2 };
+void ingot_pack_fill_amx(ingot_kernels *k);
 /* Packed kernels (tensor/pack_*.c), called by the fillers of their set. */
 void ingot_pack_fill_avx512(ingot_kernels *k);
 #endif

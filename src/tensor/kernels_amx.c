@@ -62,7 +62,8 @@ typedef struct amx_config {
     uint8_t rows[16];
 } amx_config;
 
-static _Thread_local bool tiles_ready;
+/* Which kernel file's tile configuration this thread has loaded. */
+_Thread_local int ingot_amx_tile_owner;
 
 static void amx_configure(void) {
     amx_config c;
@@ -74,7 +75,7 @@ static void amx_configure(void) {
     AMX_BARRIER();
     _tile_loadconfig(&c);
     AMX_BARRIER();
-    tiles_ready = true;
+    ingot_amx_tile_owner = INGOT_AMX_OWNER_PANEL;
 }
 
 static pthread_key_t scratch_key;
@@ -353,7 +354,7 @@ static void amx_panel(ingot_type t, amx_repack_fn repack, int64_t n, float *s, s
     float *wd = (float *)((char *)wq + wq_b);
     int32_t *cb = (int32_t *)((char *)wd + wd_b);
     float *acc = (float *)((char *)cb + cb_b), *out = acc + 2048;
-    if (!tiles_ready) amx_configure();
+    if (ingot_amx_tile_owner != INGOT_AMX_OWNER_PANEL) amx_configure();
     for (int64_t a = 0; a < nat; a++) {
         char *at = m + (size_t)a * at_b;
         const int rows = (int)(ny - 16 * a < 16 ? ny - 16 * a : 16);
@@ -392,5 +393,6 @@ void ingot_kernels_fill_amx(ingot_kernels *k) {
     k->gemm_panel[INGOT_TYPE_Q5_0] = q5_0_panel;
     k->gemm_panel[INGOT_TYPE_Q8_0] = q8_0_panel;
     k->gemm_panel[INGOT_TYPE_IQ4_NL] = iq4_nl_panel;
+    ingot_pack_fill_amx(k);
 }
 #endif

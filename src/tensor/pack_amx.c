@@ -1,0 +1,210 @@
+/* AMX int8 kernels of the packed 32-element block types (see pack.h) for
+ * prompt processing: every 16 activation rows x 16 weight rows x one
+ * block is one tile product, since the packed layout is already the B
+ * operand's (16 rows x 4 bytes per tile row) and the activation blocks
+ * load straight into A (16 rows, 32 bytes each, act_row apart).
+ *
+ * Per block, `tdpbsud` (signed activations x unsigned stored weights)
+ * gives the 16 x 16 int32 sums of the block; the tile is stored and each
+ * activation row's 16 lanes are finished on a 512-bit vector exactly as
+ * ingot_pack_gemm_ref does (add -offset * sum(y), convert, multiply the
+ * scales, one FMA into the running sum), so results are bit-identical to
+ * the scalar and AVX-512 packed kernels. Two blocks are in flight (two
+ * accumulator tiles) so the tile unit and the vector work overlap.
+ *
+ * Per call: the activations' sums and scales are prepared once, each
+ * group's 4-bit weights are widened to bytes once (Q8_0 is used in
+ * place), then every whole 16-row tile of activations runs on the tiles;
+ * the last ny % 16 rows go to the AVX-512 packed kernel this set was
+ * built on. Compiled to nothing off x86_64. */
+#include "tensor/kernels.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor/pack.h"
+#include "tensor/quants.h"
+
+#define PA_INLINE static inline __attribute__((always_inline))
+#define AMX_BARRIER() __asm__ volatile("" ::: "memory")
+
+/* Tiles 0, 1: int32 sums (16 activation rows x 16 weight rows);
+ * 2, 3: A, 16 activation rows x 32 bytes; 4, 5: B, 8 x 64 bytes. */
+typedef struct tile_config {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config;
+
+static void configure(void) {
+    tile_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int t = 0; t < 2; t++) c.rows[t] = 16, c.colsb[t] = 64;
+    for (int t = 2; t < 4; t++) c.rows[t] = 16, c.colsb[t] = 32;
+    for (int t = 4; t < 6; t++) c.rows[t] = 8, c.colsb[t] = 64;
+    AMX_BARRIER();
+    _tile_loadconfig(&c);
+    AMX_BARRIER();
+    ingot_amx_tile_owner = INGOT_AMX_OWNER_PACKED;
+}
+
+/* ---- per-thread scratch ---- */
+static pthread_key_t key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static _Thread_local void *scratch;
+static _Thread_local size_t scratch_cap;
+static void key_make(void) { (void)pthread_key_create(&key, free); }
+
+static void *scratch_get(size_t bytes) {
+    if (bytes <= scratch_cap) return scratch;
+    pthread_once(&key_once, key_make);
+    free(scratch);
+    const size_t cap = ((bytes + bytes / 4) + 4095) & ~(size_t)4095;
+    scratch = aligned_alloc(64, cap);
+    scratch_cap = scratch ? cap : 0;
+    (void)pthread_setspecific(key, scratch);
+    return scratch;
+}
+
+/* The avx512 packed kernels, for activation rows that do not fill a tile. */
+static ingot_packed_gemm_fn vnni[INGOT_TYPE_COUNT];
+
+PA_INLINE size_t block_bytes(ingot_type type) {
+    return type == INGOT_TYPE_Q4_0 ? sizeof(ingot_pack_q4_0)
+         : type == INGOT_TYPE_Q5_0 ? sizeof(ingot_pack_q5_0)
+                                   : sizeof(ingot_pack_q8_0);
+}
+
+/* Block b's weights as the B tile: 8 rows (weights 4g..4g+3) x 64 bytes. */
+PA_INLINE void widen(ingot_type type, const uint8_t *blk, uint8_t *out) {
+    const uint8_t *qs = blk + 32;
+    const __m512i m4 = _mm512_set1_epi8(15);
+    __m512i u[8];
+    for (int c = 0; c < 4; c++) {
+        const __m512i v = _mm512_loadu_si512(qs + 64 * c);
+        u[c] = _mm512_and_si512(v, m4);
+        u[c + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+    }
+    if (type == INGOT_TYPE_Q5_0)
+        for (int g = 0; g < 8; g++) {
+            uint64_t bits;
+            memcpy(&bits, qs + 256 + 8 * g, 8);
+            u[g] = _mm512_mask_add_epi8(u[g], _cvtu64_mask64(bits), u[g], _mm512_set1_epi8(16));
+        }
+    for (int g = 0; g < 8; g++) _mm512_store_si512(out + 64 * g, u[g]);
+}
+
+/* Finishes one block's 16 x 16 sums (tile stored at cb) into acc. */
+PA_INLINE void finish(const int32_t *cb, __m512 dx, const int32_t *ys, const float *dys, size_t nb,
+                      __m512 acc[16]) {
+    for (int t = 0; t < 16; t++) {
+        const __m512i s = _mm512_add_epi32(_mm512_load_si512(cb + 16 * t), _mm512_set1_epi32(ys[(size_t)t * nb]));
+        const __m512 sc = _mm512_mul_ps(dx, _mm512_set1_ps(dys[(size_t)t * nb]));
+        acc[t] = _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(s), acc[t]);
+    }
+}
+
+PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
+                          size_t act_row, int64_t ny, float *y, size_t ldy) {
+    const int64_t full = ny / 16 * 16;
+    if (full) {
+        if (ingot_amx_tile_owner != INGOT_AMX_OWNER_PACKED) configure();
+        const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : 128;
+        const size_t nb = (size_t)(n / 32), bb = block_bytes(type), gb = nb * bb;
+        const size_t side = (size_t)full * nb * sizeof(int32_t);
+        const size_t wbytes = type == INGOT_TYPE_Q8_0 ? 0 : nb * 512;
+        uint8_t *sp = scratch_get(2 * side + wbytes + 2 * 1024 + 64);
+        if (!sp) {
+            vnni[type](n, w, ngroups, act, act_row, ny, y, ldy);
+            return;
+        }
+        /* ys[t][b] = -offset * sum of block b of row t, dys[t][b] its scale */
+        int32_t *ys = (int32_t *)sp;
+        float *dys = (float *)(sp + side);
+        uint8_t *wide = sp + 2 * side;
+        int32_t *cb = (int32_t *)(wide + wbytes);
+        for (int64_t t = 0; t < full; t++) {
+            const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)((const char *)act + (size_t)t * act_row);
+            for (size_t b = 0; b < nb; b++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);
+                const __m256i s32 =
+                    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+                __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+                ys[(size_t)t * nb + b] = -off * _mm_cvtsi128_si32(h);
+                dys[(size_t)t * nb + b] = _cvtsh_ss(a[b].d);
+            }
+        }
+        for (int64_t g = 0; g < ngroups; g++) {
+            const uint8_t *grp = (const uint8_t *)w + (size_t)g * gb;
+            if (wbytes)
+                for (size_t b = 0; b < nb; b++) widen(type, grp + b * bb, wide + b * 512);
+            for (int64_t t0 = 0; t0 < full; t0 += 16) {
+                __m512 acc[16];
+                for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+                const char *a0 = (const char *)act + (size_t)t0 * act_row + 2;
+                const int32_t *ys0 = ys + (size_t)t0 * nb;
+                const float *dys0 = dys + (size_t)t0 * nb;
+                size_t b = 0;
+                for (; b + 2 <= nb; b += 2) {
+                    const uint8_t *b0 = wbytes ? wide + b * 512 : grp + b * bb + 32;
+                    const uint8_t *b1 = wbytes ? wide + (b + 1) * 512 : grp + (b + 1) * bb + 32;
+                    _tile_zero(0);
+                    _tile_zero(1);
+                    _tile_loadd(2, a0 + b * sizeof(ingot_block_q8_0), (long)act_row);
+                    _tile_loadd(4, b0, 64);
+                    _tile_dpbsud(0, 2, 4);
+                    _tile_loadd(3, a0 + (b + 1) * sizeof(ingot_block_q8_0), (long)act_row);
+                    _tile_loadd(5, b1, 64);
+                    _tile_dpbsud(1, 3, 5);
+                    _tile_stored(0, cb, 64);
+                    _tile_stored(1, cb + 256, 64);
+                    AMX_BARRIER();
+                    finish(cb, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + b * bb))), ys0 + b,
+                           dys0 + b, nb, acc);
+                    finish(cb + 256, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + (b + 1) * bb))),
+                           ys0 + b + 1, dys0 + b + 1, nb, acc);
+                }
+                if (b < nb) {
+                    const uint8_t *b0 = wbytes ? wide + b * 512 : grp + b * bb + 32;
+                    _tile_zero(0);
+                    _tile_loadd(2, a0 + b * sizeof(ingot_block_q8_0), (long)act_row);
+                    _tile_loadd(4, b0, 64);
+                    _tile_dpbsud(0, 2, 4);
+                    _tile_stored(0, cb, 64);
+                    AMX_BARRIER();
+                    finish(cb, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + b * bb))), ys0 + b,
+                           dys0 + b, nb, acc);
+                }
+                for (int t = 0; t < 16; t++) _mm512_storeu_ps(y + (size_t)(t0 + t) * ldy + 16 * g, acc[t]);
+            }
+        }
+    }
+    if (ny > full)
+        vnni[type](n, w, ngroups, (const char *)act + (size_t)full * act_row, act_row, ny - full,
+                   y + (size_t)full * ldy, ldy);
+}
+
+#define PA_ENTRY(name, id)                                                                     \
+    static void name(int64_t n, const void *w, int64_t ngroups, const void *act, size_t act_row, \
+                     int64_t ny, float *y, size_t ldy) {                                       \
+        packed_amx(INGOT_TYPE_##id, n, w, ngroups, act, act_row, ny, y, ldy);                  \
+    }
+PA_ENTRY(pa_q4_0, Q4_0)
+PA_ENTRY(pa_q5_0, Q5_0)
+PA_ENTRY(pa_q8_0, Q8_0)
+
+void ingot_pack_fill_amx(ingot_kernels *k) {
+    const ingot_type types[] = {INGOT_TYPE_Q4_0, INGOT_TYPE_Q5_0, INGOT_TYPE_Q8_0};
+    ingot_packed_gemm_fn mine[] = {pa_q4_0, pa_q5_0, pa_q8_0};
+    for (int i = 0; i < 3; i++) {
+        if (!k->packed_gemm[types[i]]) continue; /* built on a set without them */
+        vnni[types[i]] = k->packed_gemm[types[i]];
+        k->packed_gemm[types[i]] = mine[i];
+    }
+}
+#endif
