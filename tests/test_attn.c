@@ -1,6 +1,8 @@
 /* The attention kernels of every ISA this CPU runs against the scalar
  * reference, on random rows of several lengths (head dims 8..256 and odd
- * tails). */
+ * tails); attend_f16 (grouped heads) against a double-precision oracle,
+ * independent of how many heads share a call, across its key chunks;
+ * the gated activations against expf/tanhf. */
 #include <stdint.h>
 
 #include "tensor/attn.h"
@@ -47,5 +49,93 @@ int main(void) {
             CHECK(md <= 1e-6f, "%s axpy n=%d differs by %g", k->isa, n, md);
         }
     }
+    /* attend_f16: against a double-precision computation with the same
+     * F16 roundings; a head's result must not depend on its neighbours */
+    const int hds[] = {64, 128, 8};
+    const int nks[] = {1, 7, 8, 9, 127, 128, 129, 300};
+    float *scratch = malloc(ingot_attend_scratch(7, 300, 128) * sizeof(float));
+    float *scratch1 = malloc(ingot_attend_scratch(1, 300, 128) * sizeof(float));
+    for (size_t si = 0; si < 3; si++) {
+        const ingot_attn_kernels *k = si == 0 ? ref : sets[si - 1];
+        if (!k) continue;
+        int bad = 0, bad_solo = 0;
+        double worst = 0;
+        for (size_t hi = 0; hi < 3; hi++)
+            for (size_t ni = 0; ni < sizeof nks / sizeof *nks; ni++) {
+                const int hd = hds[hi], nk = nks[ni], nh = 7, stride = 2 * hd + 8;
+                float *q = malloc((size_t)nh * hd * 4), *o = malloc((size_t)nh * hd * 4), *o1 = malloc((size_t)hd * 4);
+                uint16_t *kk = malloc((size_t)nk * stride * 2), *vv = malloc((size_t)nk * stride * 2);
+                for (int i = 0; i < nh * hd; i++) q[i] = frand();
+                for (int i = 0; i < nk * stride; i++) {
+                    kk[i] = ingot_fp32_to_fp16(frand());
+                    vv[i] = ingot_fp32_to_fp16(frand());
+                }
+                const float scale = 1.0f / sqrtf((float)hd);
+                k->attend_f16(q, (size_t)hd, nh, kk, vv, (size_t)stride, nk, hd, scale, 0.0f, o, (size_t)hd, scratch);
+                for (int h = 0; h < nh; h++) {
+                    double s[300], mx = -1e300, sum = 0;
+                    for (int j = 0; j < nk; j++) {
+                        double d = 0;
+                        for (int i = 0; i < hd; i++)
+                            d += (double)ingot_fp16_to_fp32(ingot_fp32_to_fp16(q[h * hd + i])) *
+                                 ingot_fp16_to_fp32(kk[j * stride + i]);
+                        s[j] = d * scale;
+                        if (s[j] > mx) mx = s[j];
+                    }
+                    for (int j = 0; j < nk; j++) sum += (s[j] = exp(s[j] - mx));
+                    for (int i = 0; i < hd; i++) {
+                        double e = 0, m = 0;
+                        for (int j = 0; j < nk; j++) {
+                            e += s[j] / sum * ingot_fp16_to_fp32(vv[j * stride + i]);
+                            m += fabs(ingot_fp16_to_fp32(vv[j * stride + i]));
+                        }
+                        /* the F16 rounding of each weight: 2^-11 relative */
+                        const double err = fabs(o[h * hd + i] - e) / (m / nk + 1e-3);
+                        if (err > worst) worst = err;
+                        if (err > 2e-3) bad++;
+                    }
+                }
+                /* head 3 alone gives the same bits as within the group */
+                k->attend_f16(q + 3 * hd, (size_t)hd, 1, kk, vv, (size_t)stride, nk, hd, scale, 0.0f, o1, (size_t)hd,
+                              scratch1);
+                if (memcmp(o1, o + 3 * hd, (size_t)hd * 4)) bad_solo++;
+                free(q);
+                free(o);
+                free(o1);
+                free(kk);
+                free(vv);
+            }
+        CHECK(bad == 0, "%s attend_f16: %d outputs off the oracle (worst %.2e)", k->isa, bad, worst);
+        CHECK(bad_solo == 0, "%s attend_f16: %d results depend on the other heads of the call", k->isa, bad_solo);
+        printf("%s attend_f16: worst error %.2e of the value scale\n", k->isa, worst);
+        /* gated activations */
+        float g[37], u[37], h1[37];
+        int bad_act = 0;
+        for (int i = 0; i < 37; i++) {
+            g[i] = frand() * (i < 4 ? 60.0f : 4.0f);
+            u[i] = frand();
+        }
+        k->silu_mul(h1, g, u, 37);
+        for (int i = 0; i < 37; i++) {
+            const double e = g[i] / (1.0 + exp(-(double)g[i])) * u[i];
+            if (fabs(h1[i] - e) > 4e-7 * fabs(e) + 1e-30) {
+                bad_act++;
+                fprintf(stderr, "silu %s g=%g u=%g got %.9g want %.9g\n", k->isa, g[i], u[i], h1[i], e);
+            }
+        }
+        k->gelu_mul(h1, g, u, 37);
+        for (int i = 0; i < 37; i++) {
+            const double x = g[i], e = 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))) * u[i];
+            /* the tanh form cancels for negative x (1 + tanh ~ 0): an
+             * absolute bound on the scale of x * u there */
+            if (fabs(h1[i] - e) > 4e-6 * fabs(e) + 1e-6 * fabs((double)g[i] * u[i])) {
+                bad_act++;
+                fprintf(stderr, "gelu %s g=%g u=%g got %.9g want %.9g\n", k->isa, g[i], u[i], h1[i], e);
+            }
+        }
+        CHECK(bad_act == 0, "%s silu_mul/gelu_mul: %d values off", k->isa, bad_act);
+    }
+    free(scratch);
+    free(scratch1);
     TEST_END();
 }

@@ -63,13 +63,17 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     c->act_row = max_act_row(model);
     size_t kv_bytes = align64((size_t)hp->n_layer * (size_t)n_ctx * (size_t)c->kv_dim * c->kv_elt);
     size_t act_bytes = align64((size_t)B * c->act_row);
+    const int group = hp->n_head / hp->n_head_kv;
+    c->scores_stride = ingot_attend_scratch(group, n_ctx, hp->head_dim);
+    if (c->scores_stride < (size_t)n_ctx) c->scores_stride = (size_t)n_ctx;
+    c->scores_stride = (c->scores_stride + 15) & ~(size_t)15;
     size_t sizes[] = {
         kv_bytes, kv_bytes,
         align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4), /* x xb out */
         align64((size_t)(B * QKV) * 4), align64((size_t)(B * Q) * 4),                           /* qkv attn */
         align64((size_t)(B * 2 * F) * 4), align64((size_t)(B * F) * 4),                         /* ff ffh */
         align64((size_t)B * 2 * (size_t)hp->n_rot * 4),                                         /* rope_cs */
-        align64((size_t)n_threads * (size_t)n_ctx * 4),                                         /* scores */
+        align64((size_t)n_threads * c->scores_stride * 4),                                      /* scores */
         align64((size_t)n_threads * (size_t)hp->head_dim * 4),                                  /* qtmp */
         act_bytes, act_bytes, act_bytes,                                                        /* act[] */
         align64((size_t)B * (size_t)hp->n_vocab * 4),                                           /* logits */

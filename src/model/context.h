@@ -22,7 +22,8 @@ struct ingot_context {
     float *ff;             /* [2 F]: gate, then up */
     float *ffh;            /* [F]: act(gate) * up */
     float *rope_cs;        /* [2][n_rot]: cos/sin per token, global then sliding layers */
-    float *scores;         /* [n_threads][n_ctx] */
+    float *scores;         /* [n_threads][scores_stride]: attention scratch */
+    size_t scores_stride;  /* floats per thread */
     float *qtmp;           /* [n_threads][head_dim] */
     char *act[INGOT_ACT_SLOTS]; /* converted activations for products */
     size_t act_row;        /* bytes per converted row (max over weights) */

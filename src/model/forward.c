@@ -95,10 +95,48 @@ static void qkv_post(const fwd *f, int il, int ith, int nth) {
     }
 }
 
+/* Per (token, kv head, part of its query heads): the heads that share a
+ * kv head go through one attend_f16 call (keys and values converted once
+ * for all of them); with fewer (token, kv head) items than threads, the
+ * query heads of a group are split so that every thread has work. */
+static void attention_grouped(const fwd *f, int il, int ith, int nth) {
+    ingot_context *c = f->c;
+    const ingot_hparams *hp = &c->model->hp;
+    const int hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv, group = nh / nkv;
+    const int64_t Q = (int64_t)nh * hd, W = Q + 2 * c->kv_dim;
+    const size_t layer_off = (size_t)il * (size_t)c->n_ctx * (size_t)c->kv_dim;
+    const uint16_t *kbase = (const uint16_t *)c->kv_k + layer_off, *vbase = (const uint16_t *)c->kv_v + layer_off;
+    const bool swa = layer_swa(hp, il);
+    const float scale = hp->arch == INGOT_ARCH_GEMMA3 ? 1.0f : hp->attn_scale;
+    float *scratch = c->scores + (size_t)ith * c->scores_stride;
+    int parts = 1;
+    if ((long long)f->n * nkv < nth) parts = nth < group ? nth : group;
+    long long lo, hi;
+    ingot_split((long long)f->n * nkv * parts, ith, nth, &lo, &hi);
+    for (long long item = lo; item < hi; item++) {
+        const int part = (int)(item % parts);
+        const int hk = (int)(item / parts % nkv);
+        const int32_t t = (int32_t)(item / parts / nkv);
+        const int h0 = hk * group + part * group / parts, h1 = hk * group + (part + 1) * group / parts;
+        if (h1 <= h0) continue;
+        const int32_t p = f->pos0 + t;
+        int32_t first = 0;
+        if (swa && p - hp->n_swa + 1 > 0) first = p - hp->n_swa + 1;
+        const size_t kv_off = (size_t)first * (size_t)c->kv_dim + (size_t)hk * (size_t)hd;
+        c->attn_kernels->attend_f16(c->qkv + t * W + (int64_t)h0 * hd, (size_t)hd, h1 - h0, kbase + kv_off,
+                                    vbase + kv_off, (size_t)c->kv_dim, p - first + 1, hd, scale, hp->attn_softcap,
+                                    c->attn + t * Q + (int64_t)h0 * hd, (size_t)hd, scratch);
+    }
+}
+
 /* Per (token, head): scores over the visible keys, softmax, weighted sum
  * of values. */
 static void attention(const fwd *f, int il, int ith, int nth) {
     ingot_context *c = f->c;
+    if (c->kv_elt == 2 && c->model->hp.head_dim % 8 == 0) {
+        attention_grouped(f, il, ith, nth);
+        return;
+    }
     const ingot_hparams *hp = &c->model->hp;
     const int hd = hp->head_dim, nh = hp->n_head, group = hp->n_head / hp->n_head_kv;
     const int64_t Q = (int64_t)nh * hd, W = Q + 2 * c->kv_dim;
@@ -106,7 +144,7 @@ static void attention(const fwd *f, int il, int ith, int nth) {
     const char *kbase = c->kv_k + layer_off, *vbase = c->kv_v + layer_off;
     const bool swa = layer_swa(hp, il);
     const float scale = hp->arch == INGOT_ARCH_GEMMA3 ? 1.0f : hp->attn_scale;
-    float *scores = c->scores + (size_t)ith * (size_t)c->n_ctx;
+    float *scores = c->scores + (size_t)ith * c->scores_stride;
     float *qv = c->qtmp + (size_t)ith * (size_t)hd;
     const ingot_attn_kernels *ak = c->kv_elt == 2 ? c->attn_kernels : NULL;
     long long lo, hi;
@@ -253,13 +291,21 @@ static void forward_task(void *arg, int ith, int nth) {
         ingot_pool_barrier(pool);
         ingot_mm_run(ith, nth, jobs, nj, n);
         ingot_pool_barrier(pool);
-        for (long long t = t0; t < t1; t++) {
-            const float *g = c->ff + t * 2 * F, *u = g + F;
-            float *h = c->ffh + t * F;
-            if (hp->act == INGOT_ACT_GELU_TANH)
-                for (int64_t i = 0; i < F; i++) h[i] = ingot_gelu_tanh(g[i]) * u[i];
-            else
-                for (int64_t i = 0; i < F; i++) h[i] = ingot_silu(g[i]) * u[i];
+        {
+            /* by tokens, or by slices of each row when there are fewer
+             * tokens than threads (generation) */
+            void (*act)(float *, const float *, const float *, int64_t) =
+                hp->act == INGOT_ACT_GELU_TANH ? c->attn_kernels->gelu_mul : c->attn_kernels->silu_mul;
+            if (n >= nth) {
+                for (long long t = t0; t < t1; t++) act(c->ffh + t * F, c->ff + t * 2 * F, c->ff + t * 2 * F + F, F);
+            } else {
+                long long e0, e1;
+                ingot_split(F / 8, ith, nth, &e0, &e1);
+                e0 *= 8;
+                e1 = ith == nth - 1 ? F : e1 * 8;
+                for (int32_t t = 0; t < n; t++)
+                    act(c->ffh + t * F + e0, c->ff + t * 2 * F + e0, c->ff + t * 2 * F + F + e0, e1 - e0);
+            }
         }
         ingot_pool_barrier(pool);
         {

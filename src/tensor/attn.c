@@ -3,6 +3,7 @@
  * scalar ones. */
 #include "tensor/attn.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,47 @@ static void axpy_f16_ref(float w, const uint16_t *v, float *o, int n) {
     for (int i = 0; i < n; i++) o[i] += w * ingot_fp16_to_fp32(v[i]);
 }
 
-static const ingot_attn_kernels ref = {dot_f16_ref, axpy_f16_ref, "ref"};
+static float round_f16(float x) { return ingot_fp16_to_fp32(ingot_fp32_to_fp16(x)); }
+
+static void attend_f16_ref(const float *q, size_t ldq, int nh, const uint16_t *k, const uint16_t *v,
+                           size_t kv_stride, int nk, int hd, float scale, float softcap, float *out,
+                           size_t ldo, float *scratch) {
+    float *qr = scratch + nk; /* the rounded query, after the scores */
+    for (int h = 0; h < nh; h++) {
+        for (int d = 0; d < hd; d++) qr[d] = round_f16(q[(size_t)h * ldq + d]);
+        float mx = -INFINITY;
+        for (int j = 0; j < nk; j++) {
+            float s = dot_f16_ref(qr, k + (size_t)j * kv_stride, hd) * scale;
+            if (softcap > 0) s = softcap * tanhf(s / softcap);
+            scratch[j] = s;
+            if (s > mx) mx = s;
+        }
+        float sum = 0;
+        for (int j = 0; j < nk; j++) {
+            scratch[j] = scratch[j] == -INFINITY ? 0.0f : expf(scratch[j] - mx);
+            sum += scratch[j];
+        }
+        const float inv = 1.0f / sum;
+        float *o = out + (size_t)h * ldo;
+        for (int d = 0; d < hd; d++) o[d] = 0;
+        for (int j = 0; j < nk; j++) axpy_f16_ref(round_f16(scratch[j] * inv), v + (size_t)j * kv_stride, o, hd);
+    }
+}
+
+static void silu_mul_ref(float *h, const float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) h[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static void gelu_mul_ref(float *h, const float *g, const float *u, int64_t n) {
+    const float c = 0.7978845608028654f; /* sqrt(2/pi) */
+    for (int64_t i = 0; i < n; i++) {
+        const float x = g[i];
+        h[i] = 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x))) * u[i];
+    }
+}
+
+static const ingot_attn_kernels ref = {dot_f16_ref, axpy_f16_ref, attend_f16_ref, silu_mul_ref, gelu_mul_ref,
+                                       "ref"};
 
 const ingot_attn_kernels *ingot_attn_kernels_ref(void) { return &ref; }
 
