@@ -111,9 +111,10 @@ static void attention_grouped(const fwd *f, int il, int ith, int nth) {
     float *scratch = c->scores + (size_t)ith * c->scores_stride;
     int parts = 1;
     if ((long long)f->n * nkv < nth) parts = nth < group ? nth : group;
-    long long lo, hi;
-    ingot_split((long long)f->n * nkv * parts, ith, nth, &lo, &hi);
-    for (long long item = lo; item < hi; item++) {
+    /* Items are dealt round-robin: a later token sees more keys, so
+     * contiguous ranges would leave the first thread idle. */
+    const long long items = (long long)f->n * nkv * parts;
+    for (long long item = ith; item < items; item += nth) {
         const int part = (int)(item % parts);
         const int hk = (int)(item / parts % nkv);
         const int32_t t = (int32_t)(item / parts / nkv);
