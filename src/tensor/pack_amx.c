@@ -9,7 +9,7 @@
  * activation row's 16 lanes are finished on a 512-bit vector exactly as
  * ingot_pack_gemm_ref does (add -offset * sum(y), convert, multiply the
  * scales, one FMA into the running sum), so results are bit-identical to
- * the scalar and AVX-512 packed kernels. Two blocks are in flight (two
+ * the scalar and AVX-512 packed kernels. Four blocks are in flight (four
  * accumulator tiles) so the tile unit and the vector work overlap.
  *
  * Per call: the activations' sums and scales are prepared once, each
@@ -30,8 +30,9 @@
 #define PA_INLINE static inline __attribute__((always_inline))
 #define AMX_BARRIER() __asm__ volatile("" ::: "memory")
 
-/* Tiles 0, 1: int32 sums (16 activation rows x 16 weight rows);
- * 2, 3: A, 16 activation rows x 32 bytes; 4, 5: B, 8 x 64 bytes. */
+/* Tiles 0-3: int32 sums (16 activation rows x 16 weight rows), two
+ * blocks in 0, 1 and the next two in 2, 3; 4, 5: A, 16 activation rows x
+ * 32 bytes; 6, 7: B, 8 x 64 bytes. */
 typedef struct tile_config {
     uint8_t palette, start_row, reserved[14];
     uint16_t colsb[16];
@@ -42,9 +43,9 @@ static void configure(void) {
     tile_config c;
     memset(&c, 0, sizeof c);
     c.palette = 1;
-    for (int t = 0; t < 2; t++) c.rows[t] = 16, c.colsb[t] = 64;
-    for (int t = 2; t < 4; t++) c.rows[t] = 16, c.colsb[t] = 32;
-    for (int t = 4; t < 6; t++) c.rows[t] = 8, c.colsb[t] = 64;
+    for (int t = 0; t < 4; t++) c.rows[t] = 16, c.colsb[t] = 64;
+    for (int t = 4; t < 6; t++) c.rows[t] = 16, c.colsb[t] = 32;
+    for (int t = 6; t < 8; t++) c.rows[t] = 8, c.colsb[t] = 64;
     AMX_BARRIER();
     _tile_loadconfig(&c);
     AMX_BARRIER();
@@ -116,7 +117,7 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
         const size_t nb = (size_t)(n / 32), bb = block_bytes(type), gb = nb * bb;
         const size_t side = (size_t)full * nb * sizeof(int32_t);
         const size_t wbytes = type == INGOT_TYPE_Q8_0 ? 0 : nb * 512;
-        uint8_t *sp = scratch_get(2 * side + wbytes + 2 * 1024 + 64);
+        uint8_t *sp = scratch_get(2 * side + wbytes + 4 * 1024 + 64);
         if (!sp) {
             vnni[type](n, w, ngroups, act, act_row, ny, y, ldy);
             return;
@@ -149,37 +150,57 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
                 const char *a0 = (const char *)act + (size_t)t0 * act_row + 2;
                 const int32_t *ys0 = ys + (size_t)t0 * nb;
                 const float *dys0 = dys + (size_t)t0 * nb;
-                size_t b = 0;
-                for (; b + 2 <= nb; b += 2) {
-                    const uint8_t *b0 = wbytes ? wide + b * 512 : grp + b * bb + 32;
-                    const uint8_t *b1 = wbytes ? wide + (b + 1) * 512 : grp + (b + 1) * bb + 32;
-                    _tile_zero(0);
-                    _tile_zero(1);
-                    _tile_loadd(2, a0 + b * sizeof(ingot_block_q8_0), (long)act_row);
-                    _tile_loadd(4, b0, 64);
-                    _tile_dpbsud(0, 2, 4);
-                    _tile_loadd(3, a0 + (b + 1) * sizeof(ingot_block_q8_0), (long)act_row);
-                    _tile_loadd(5, b1, 64);
-                    _tile_dpbsud(1, 3, 5);
-                    _tile_stored(0, cb, 64);
-                    _tile_stored(1, cb + 256, 64);
+                /* Software pipeline over block pairs: the products of
+                 * pair k+1 are issued before the sums of pair k are
+                 * stored and finished, so the tile unit's latency overlaps
+                 * the vector work (tiles 0, 1 for even pairs, 2, 3 for odd;
+                 * the stored sums alternate between two buffers). */
+                const size_t npairs = nb / 2;
+#define PA_B(b) (wbytes ? wide + (b) * 512 : grp + (b) * bb + 32)
+#define PA_A(b) (a0 + (b) * sizeof(ingot_block_q8_0))
+#define PA_DX(b) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + (b) * bb)))
+#define PA_ISSUE(c, b)                                                                      \
+    do {                                                                                    \
+        _tile_zero(c);                                                                      \
+        _tile_zero(c + 1);                                                                  \
+        _tile_loadd(4, PA_A(b), (long)act_row);                                             \
+        _tile_loadd(6, PA_B(b), 64);                                                        \
+        _tile_dpbsud(c, 4, 6);                                                              \
+        _tile_loadd(5, PA_A((b) + 1), (long)act_row);                                       \
+        _tile_loadd(7, PA_B((b) + 1), 64);                                                  \
+        _tile_dpbsud(c + 1, 5, 7);                                                          \
+    } while (0)
+                if (npairs) PA_ISSUE(0, 0);
+                for (size_t k = 0; k < npairs; k++) {
+                    const size_t b = 2 * k;
+                    int32_t *buf = cb + (k & 1) * 512;
+                    if (k & 1) {
+                        if (k + 1 < npairs) PA_ISSUE(0, b + 2);
+                        _tile_stored(2, buf, 64);
+                        _tile_stored(3, buf + 256, 64);
+                    } else {
+                        if (k + 1 < npairs) PA_ISSUE(2, b + 2);
+                        _tile_stored(0, buf, 64);
+                        _tile_stored(1, buf + 256, 64);
+                    }
                     AMX_BARRIER();
-                    finish(cb, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + b * bb))), ys0 + b,
-                           dys0 + b, nb, acc);
-                    finish(cb + 256, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + (b + 1) * bb))),
-                           ys0 + b + 1, dys0 + b + 1, nb, acc);
+                    finish(buf, PA_DX(b), ys0 + b, dys0 + b, nb, acc);
+                    finish(buf + 256, PA_DX(b + 1), ys0 + b + 1, dys0 + b + 1, nb, acc);
                 }
-                if (b < nb) {
-                    const uint8_t *b0 = wbytes ? wide + b * 512 : grp + b * bb + 32;
+                if (nb & 1) {
+                    const size_t b = nb - 1;
                     _tile_zero(0);
-                    _tile_loadd(2, a0 + b * sizeof(ingot_block_q8_0), (long)act_row);
-                    _tile_loadd(4, b0, 64);
-                    _tile_dpbsud(0, 2, 4);
+                    _tile_loadd(4, PA_A(b), (long)act_row);
+                    _tile_loadd(6, PA_B(b), 64);
+                    _tile_dpbsud(0, 4, 6);
                     _tile_stored(0, cb, 64);
                     AMX_BARRIER();
-                    finish(cb, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + b * bb))), ys0 + b,
-                           dys0 + b, nb, acc);
+                    finish(cb, PA_DX(b), ys0 + b, dys0 + b, nb, acc);
                 }
+#undef PA_ISSUE
+#undef PA_B
+#undef PA_A
+#undef PA_DX
                 for (int t = 0; t < 16; t++) _mm512_storeu_ps(y + (size_t)(t0 + t) * ldy + 16 * g, acc[t]);
             }
         }
