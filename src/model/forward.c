@@ -5,8 +5,9 @@
  *
  * The whole pass is one task on the thread pool: every thread walks the
  * same stages and takes its share of each (tokens, heads or weight rows),
- * with a barrier between dependent stages — about ten per layer, and no
- * thread hand-off or allocation per token. */
+ * with a barrier between dependent stages — nine or ten per layer (none
+ * where two stages split the tokens the same way), and no thread hand-off
+ * or allocation per token. */
 #include <math.h>
 #include <string.h>
 
@@ -237,7 +238,8 @@ static void forward_task(void *arg, int ith, int nth) {
                          hp->rope_freq_scale_swa, c->rope_factors, 1.0f);
         ingot_rmsnorm(c->xb + t * E, x, m->layers[0].attn_norm, E, hp->norm_eps);
     }
-    ingot_pool_barrier(pool);
+    /* no barrier: the first conversion below takes the same token range
+     * (ingot_act_convert splits rows as ingot_split does here) */
 
     for (int il = 0; il < hp->n_layer; il++) {
         const ingot_layer *L = &m->layers[il];
@@ -276,7 +278,7 @@ static void forward_task(void *arg, int ith, int nth) {
             for (int64_t i = 0; i < E; i++) x[i] += o[i];
             ingot_rmsnorm(c->xb + t * E, x, L->ffn_norm, E, hp->norm_eps);
         }
-        ingot_pool_barrier(pool);
+        /* same token range as the conversion below: no barrier */
         /* gate and up into one [2F] row per token: gate, then up */
         if (L->w_gate_up.data) {
             const ingot_weight *ws[] = {&L->w_gate_up};
@@ -306,9 +308,9 @@ static void forward_task(void *arg, int ith, int nth) {
                 e1 = ith == nth - 1 ? F : e1 * 8;
                 for (int32_t t = 0; t < n; t++)
                     act(c->ffh + t * F + e0, c->ff + t * 2 * F + e0, c->ff + t * 2 * F + F + e0, e1 - e0);
+                ingot_pool_barrier(pool); /* rows were split: the conversion needs them whole */
             }
         }
-        ingot_pool_barrier(pool);
         {
             const ingot_weight *ws[] = {&L->w_down};
             float *ys[] = {c->out};
@@ -325,7 +327,9 @@ static void forward_task(void *arg, int ith, int nth) {
             for (int64_t i = 0; i < E; i++) x[i] += o[i];
             if (next_norm) ingot_rmsnorm(c->xb + t * E, x, next_norm, E, hp->norm_eps);
         }
-        ingot_pool_barrier(pool);
+        /* the next layer's conversion takes the same token range; the
+         * final norm below reads other rows, so it waits */
+        if (il + 1 == hp->n_layer) ingot_pool_barrier(pool);
     }
 
     const int32_t rows = n - f->first_logit;
