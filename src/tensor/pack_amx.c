@@ -159,27 +159,27 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
 #define PA_B(b) (wbytes ? wide + (b) * 512 : grp + (b) * bb + 32)
 #define PA_A(b) (a0 + (b) * sizeof(ingot_block_q8_0))
 #define PA_DX(b) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + (b) * bb)))
-#define PA_ISSUE(c, b)                                                                      \
+#define PA_ISSUE(c, c1, b)                                                                  \
     do {                                                                                    \
         _tile_zero(c);                                                                      \
-        _tile_zero(c + 1);                                                                  \
+        _tile_zero(c1);                                                                     \
         _tile_loadd(4, PA_A(b), (long)act_row);                                             \
         _tile_loadd(6, PA_B(b), 64);                                                        \
         _tile_dpbsud(c, 4, 6);                                                              \
         _tile_loadd(5, PA_A((b) + 1), (long)act_row);                                       \
         _tile_loadd(7, PA_B((b) + 1), 64);                                                  \
-        _tile_dpbsud(c + 1, 5, 7);                                                          \
+        _tile_dpbsud(c1, 5, 7);                                                             \
     } while (0)
-                if (npairs) PA_ISSUE(0, 0);
+                if (npairs) PA_ISSUE(0, 1, 0);
                 for (size_t k = 0; k < npairs; k++) {
                     const size_t b = 2 * k;
                     int32_t *buf = cb + (k & 1) * 512;
                     if (k & 1) {
-                        if (k + 1 < npairs) PA_ISSUE(0, b + 2);
+                        if (k + 1 < npairs) PA_ISSUE(0, 1, b + 2);
                         _tile_stored(2, buf, 64);
                         _tile_stored(3, buf + 256, 64);
                     } else {
-                        if (k + 1 < npairs) PA_ISSUE(2, b + 2);
+                        if (k + 1 < npairs) PA_ISSUE(2, 3, b + 2);
                         _tile_stored(0, buf, 64);
                         _tile_stored(1, buf + 256, 64);
                     }
