@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tensor/pack_k.h"
 #include "tensor/quants.h"
 
 #if defined(__clang__)
@@ -13,7 +14,8 @@
 #endif
 
 int ingot_pack_supported(ingot_type type) {
-    return type == INGOT_TYPE_Q4_0 || type == INGOT_TYPE_Q5_0 || type == INGOT_TYPE_Q8_0;
+    return type == INGOT_TYPE_Q4_0 || type == INGOT_TYPE_Q5_0 || type == INGOT_TYPE_Q8_0 ||
+           ingot_pack_k_supported(type);
 }
 
 static size_t block_bytes(ingot_type type) {
@@ -21,13 +23,16 @@ static size_t block_bytes(ingot_type type) {
     case INGOT_TYPE_Q4_0: return sizeof(ingot_pack_q4_0);
     case INGOT_TYPE_Q5_0: return sizeof(ingot_pack_q5_0);
     case INGOT_TYPE_Q8_0: return sizeof(ingot_pack_q8_0);
-    default: return 0;
+    default: return ingot_pack_k_block_bytes(type);
     }
 }
 
+/* Weights per packed block. */
+static int64_t block_len(ingot_type type) { return ingot_pack_k_supported(type) ? INGOT_QK_K : 32; }
+
 size_t ingot_pack_group_bytes(ingot_type type, int64_t ne0) {
-    if (!ingot_pack_supported(type) || ne0 <= 0 || ne0 % 32) return 0;
-    return (size_t)(ne0 / 32) * block_bytes(type);
+    if (!ingot_pack_supported(type) || ne0 <= 0 || ne0 % block_len(type)) return 0;
+    return (size_t)(ne0 / block_len(type)) * block_bytes(type);
 }
 
 static int offset_of(ingot_type type) {
@@ -36,42 +41,57 @@ static int offset_of(ingot_type type) {
 
 /* Block b of the 16 rows at `rows` into one packed block. The 4-bit
  * layouts keep the Q4_0/Q5_0 byte order (byte j: weights j and j+16), so
- * packing is a 4-byte interleave; Q8_0 adds 128 to every byte. */
-static void pack_block(ingot_type type, const char *rows, size_t row_bytes, int64_t b, uint8_t *dst) {
-    uint16_t *d = (uint16_t *)dst;
-    uint8_t *qs = dst + 32;
-    if (type == INGOT_TYPE_Q8_0) {
-        for (int r = 0; r < 16; r++) {
-            const ingot_block_q8_0 *x = (const ingot_block_q8_0 *)(rows + (size_t)r * row_bytes) + b;
-            memcpy(&d[r], &x->d, 2);
-            for (int g = 0; g < 8; g++) {
-                uint32_t v;
-                memcpy(&v, x->qs + 4 * g, 4);
-                v ^= 0x80808080u;
-                memcpy(qs + g * 64 + r * 4, &v, 4);
-            }
+ * packing is a 4-byte interleave; Q8_0 adds 128 to every byte. One
+ * function per type keeps the loops fixed for the compiler. */
+static void pack_block_q8_0(const char *rows, size_t row_bytes, int64_t b, uint8_t *dst) {
+    uint16_t d[16];
+    for (int r = 0; r < 16; r++) {
+        const ingot_block_q8_0 *x = (const ingot_block_q8_0 *)(rows + (size_t)r * row_bytes) + b;
+        memcpy(&d[r], &x->d, 2);
+        for (int g = 0; g < 8; g++) {
+            uint32_t u;
+            memcpy(&u, x->qs + 4 * g, 4);
+            u ^= 0x80808080u;
+            memcpy(dst + 32 + g * 64 + r * 4, &u, 4);
         }
-        return;
     }
-    uint64_t qh[8] = {0};
+    memcpy(dst, d, 32);
+}
+
+static void pack_block_q4(int q5, const char *rows, size_t row_bytes, int64_t b, uint8_t *dst) {
+    uint16_t d[16];
+    uint32_t h[16];
     for (int r = 0; r < 16; r++) {
         const char *row = rows + (size_t)r * row_bytes;
-        const uint8_t *q;
-        if (type == INGOT_TYPE_Q4_0) {
-            const ingot_block_q4_0 *x = (const ingot_block_q4_0 *)row + b;
-            memcpy(&d[r], &x->d, 2);
-            q = x->qs;
-        } else {
+        uint32_t q[4];
+        if (q5) {
             const ingot_block_q5_0 *x = (const ingot_block_q5_0 *)row + b;
             memcpy(&d[r], &x->d, 2);
-            q = x->qs;
-            uint32_t h;
-            memcpy(&h, x->qh, 4);
-            for (int g = 0; g < 8; g++) qh[g] |= (uint64_t)((h >> (4 * g)) & 15) << (4 * r);
+            memcpy(&h[r], x->qh, 4);
+            memcpy(q, x->qs, 16);
+        } else {
+            const ingot_block_q4_0 *x = (const ingot_block_q4_0 *)row + b;
+            memcpy(&d[r], &x->d, 2);
+            memcpy(q, x->qs, 16);
         }
-        for (int c = 0; c < 4; c++) memcpy(qs + c * 64 + r * 4, q + 4 * c, 4);
+        for (int c = 0; c < 4; c++) memcpy(dst + 32 + c * 64 + r * 4, &q[c], 4);
     }
-    if (type == INGOT_TYPE_Q5_0) memcpy(qs + 256, qh, sizeof qh);
+    memcpy(dst, d, 32);
+    if (q5) {
+        uint64_t qh[8];
+        for (int g = 0; g < 8; g++) {
+            uint64_t v = 0;
+            for (int r = 0; r < 16; r++) v |= (uint64_t)((h[r] >> (4 * g)) & 15) << (4 * r);
+            qh[g] = v;
+        }
+        memcpy(dst + 32 + 256, qh, sizeof qh);
+    }
+}
+
+static void pack_block(ingot_type type, const char *rows, size_t row_bytes, int64_t b, uint8_t *dst) {
+    if (type == INGOT_TYPE_Q8_0) pack_block_q8_0(rows, row_bytes, b, dst);
+    else if (type == INGOT_TYPE_Q5_0) pack_block_q4(1, rows, row_bytes, b, dst);
+    else pack_block_q4(0, rows, row_bytes, b, dst);
 }
 
 void ingot_pack_groups(ingot_type type, int64_t ne0, const void *src, size_t row_bytes, int64_t g0,
@@ -81,7 +101,11 @@ void ingot_pack_groups(ingot_type type, int64_t ne0, const void *src, size_t row
     for (int64_t g = g0; g < g1; g++) {
         const char *rows = (const char *)src + (size_t)g * 16 * row_bytes;
         uint8_t *out = (uint8_t *)dst + (size_t)g * gb;
-        for (int64_t b = 0; b < ne0 / 32; b++) pack_block(type, rows, row_bytes, b, out + (size_t)b * bb);
+        for (int64_t b = 0; b < ne0 / block_len(type); b++)
+            if (ingot_pack_k_supported(type))
+                ingot_pack_k_block(type, rows, row_bytes, b, out + (size_t)b * bb);
+            else
+                pack_block(type, rows, row_bytes, b, out + (size_t)b * bb);
     }
 }
 
@@ -100,6 +124,10 @@ static int packed_u(ingot_type type, const uint8_t *blk, int r, int k) {
 }
 
 void ingot_pack_row_to_float(ingot_type type, int64_t ne0, const void *group, int r, float *out) {
+    if (ingot_pack_k_supported(type)) {
+        ingot_pack_k_row_to_float(type, ne0, group, r, out);
+        return;
+    }
     const size_t bb = block_bytes(type);
     const int off = offset_of(type);
     for (int64_t b = 0; b < ne0 / 32; b++) {
@@ -113,6 +141,10 @@ void ingot_pack_row_to_float(ingot_type type, int64_t ne0, const void *group, in
 
 void ingot_pack_gemm_ref(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
                          size_t act_row, int64_t ny, float *y, size_t ldy) {
+    if (ingot_pack_k_supported(type)) {
+        ingot_pack_k_gemm_ref(type, n, w, ngroups, act, act_row, ny, y, ldy);
+        return;
+    }
     const size_t gb = ingot_pack_group_bytes(type, n), bb = block_bytes(type);
     const int off = offset_of(type);
     for (int64_t g = 0; g < ngroups; g++)
