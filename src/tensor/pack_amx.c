@@ -4,17 +4,17 @@
  * operand's (16 rows x 4 bytes per tile row) and the activation blocks
  * load straight into A (16 rows, 32 bytes each, act_row apart).
  *
- * Per block, `tdpbsud` (signed activations x unsigned stored weights)
- * gives the 16 x 16 int32 sums of the block; the tile is stored and each
- * activation row's 16 lanes are finished on a 512-bit vector exactly as
- * ingot_pack_gemm_ref does (add -offset * sum(y), convert, multiply the
- * scales, one FMA into the running sum), so results are bit-identical to
- * the scalar and AVX-512 packed kernels. Four blocks are in flight (four
+ * Per block, `tdpbssd` (signed activations x the weights widened back to
+ * signed bytes, once per group and call) gives the exact 16 x 16 int32
+ * sums of the block; the tile is stored and each activation row's 16
+ * lanes are finished on a 512-bit vector exactly as ingot_pack_gemm_ref
+ * does (convert, multiply the scales, one FMA into the running sum), so
+ * results are bit-identical to the scalar and AVX-512 packed kernels. Four blocks are in flight (four
  * accumulator tiles) so the tile unit and the vector work overlap.
  *
- * Per call: the activations' sums and scales are prepared once, each
- * group's 4-bit weights are widened to bytes once (Q8_0 is used in
- * place), then every whole 16-row tile of activations runs on the tiles;
+ * Per call: the activations' scales are prepared once, each group's
+ * weights are widened to signed bytes once, then every whole 16-row tile
+ * of activations runs on the tiles;
  * the last ny % 16 rows go to the AVX-512 packed kernel this set was
  * built on. Compiled to nothing off x86_64. */
 #include "tensor/kernels.h"
@@ -79,9 +79,15 @@ PA_INLINE size_t block_bytes(ingot_type type) {
                                    : sizeof(ingot_pack_q8_0);
 }
 
-/* Block b's weights as the B tile: 8 rows (weights 4g..4g+3) x 64 bytes. */
+/* Block b's weights as the B tile: 8 rows (weights 4g..4g+3) x 64 signed
+ * bytes (the stored value minus the type's offset). */
 PA_INLINE void widen(ingot_type type, const uint8_t *blk, uint8_t *out) {
     const uint8_t *qs = blk + 32;
+    if (type == INGOT_TYPE_Q8_0) {
+        for (int g = 0; g < 8; g++)
+            _mm512_store_si512(out + 64 * g, _mm512_xor_si512(_mm512_loadu_si512(qs + 64 * g), _mm512_set1_epi8(-128)));
+        return;
+    }
     const __m512i m4 = _mm512_set1_epi8(15);
     __m512i u[8];
     for (int c = 0; c < 4; c++) {
@@ -95,16 +101,15 @@ PA_INLINE void widen(ingot_type type, const uint8_t *blk, uint8_t *out) {
             memcpy(&bits, qs + 256 + 8 * g, 8);
             u[g] = _mm512_mask_add_epi8(u[g], _cvtu64_mask64(bits), u[g], _mm512_set1_epi8(16));
         }
-    for (int g = 0; g < 8; g++) _mm512_store_si512(out + 64 * g, u[g]);
+    const __m512i off = _mm512_set1_epi8(type == INGOT_TYPE_Q5_0 ? 16 : 8);
+    for (int g = 0; g < 8; g++) _mm512_store_si512(out + 64 * g, _mm512_sub_epi8(u[g], off));
 }
 
 /* Finishes one block's 16 x 16 sums (tile stored at cb) into acc. */
-PA_INLINE void finish(const int32_t *cb, __m512 dx, const int32_t *ys, const float *dys, size_t nb,
-                      __m512 acc[16]) {
+PA_INLINE void finish(const int32_t *cb, __m512 dx, const float *dys, size_t nb, __m512 acc[16]) {
     for (int t = 0; t < 16; t++) {
-        const __m512i s = _mm512_add_epi32(_mm512_load_si512(cb + 16 * t), _mm512_set1_epi32(ys[(size_t)t * nb]));
         const __m512 sc = _mm512_mul_ps(dx, _mm512_set1_ps(dys[(size_t)t * nb]));
-        acc[t] = _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(s), acc[t]);
+        acc[t] = _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(_mm512_load_si512(cb + 16 * t)), acc[t]);
     }
 }
 
@@ -113,42 +118,29 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
     const int64_t full = ny / 16 * 16;
     if (full) {
         if (ingot_amx_tile_owner != INGOT_AMX_OWNER_PACKED) configure();
-        const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : 128;
         const size_t nb = (size_t)(n / 32), bb = block_bytes(type), gb = nb * bb;
-        const size_t side = (size_t)full * nb * sizeof(int32_t);
-        const size_t wbytes = type == INGOT_TYPE_Q8_0 ? 0 : nb * 512;
-        uint8_t *sp = scratch_get(2 * side + wbytes + 4 * 1024 + 64);
+        const size_t side = (size_t)full * nb * sizeof(float);
+        const size_t wbytes = nb * 512;
+        uint8_t *sp = scratch_get(side + wbytes + 4 * 1024 + 64);
         if (!sp) {
             vnni[type](n, w, ngroups, act, act_row, ny, y, ldy);
             return;
         }
-        /* ys[t][b] = -offset * sum of block b of row t, dys[t][b] its scale */
-        int32_t *ys = (int32_t *)sp;
-        float *dys = (float *)(sp + side);
-        uint8_t *wide = sp + 2 * side;
+        /* dys[t][b]: the scale of block b of activation row t */
+        float *dys = (float *)sp;
+        uint8_t *wide = sp + ((side + 63) & ~(size_t)63);
         int32_t *cb = (int32_t *)(wide + wbytes);
         for (int64_t t = 0; t < full; t++) {
             const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)((const char *)act + (size_t)t * act_row);
-            for (size_t b = 0; b < nb; b++) {
-                const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);
-                const __m256i s32 =
-                    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
-                __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
-                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-                ys[(size_t)t * nb + b] = -off * _mm_cvtsi128_si32(h);
-                dys[(size_t)t * nb + b] = _cvtsh_ss(a[b].d);
-            }
+            for (size_t b = 0; b < nb; b++) dys[(size_t)t * nb + b] = _cvtsh_ss(a[b].d);
         }
         for (int64_t g = 0; g < ngroups; g++) {
             const uint8_t *grp = (const uint8_t *)w + (size_t)g * gb;
-            if (wbytes)
-                for (size_t b = 0; b < nb; b++) widen(type, grp + b * bb, wide + b * 512);
+            for (size_t b = 0; b < nb; b++) widen(type, grp + b * bb, wide + b * 512);
             for (int64_t t0 = 0; t0 < full; t0 += 16) {
                 __m512 acc[16];
                 for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
                 const char *a0 = (const char *)act + (size_t)t0 * act_row + 2;
-                const int32_t *ys0 = ys + (size_t)t0 * nb;
                 const float *dys0 = dys + (size_t)t0 * nb;
                 /* Software pipeline over block pairs: the products of
                  * pair k+1 are issued before the sums of pair k are
@@ -156,7 +148,7 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
                  * the vector work (tiles 0, 1 for even pairs, 2, 3 for odd;
                  * the stored sums alternate between two buffers). */
                 const size_t npairs = nb / 2;
-#define PA_B(b) (wbytes ? wide + (b) * 512 : grp + (b) * bb + 32)
+#define PA_B(b) (wide + (b) * 512)
 #define PA_A(b) (a0 + (b) * sizeof(ingot_block_q8_0))
 #define PA_DX(b) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + (b) * bb)))
 #define PA_ISSUE(c, c1, b)                                                                  \
@@ -165,10 +157,10 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
         _tile_zero(c1);                                                                     \
         _tile_loadd(4, PA_A(b), (long)act_row);                                             \
         _tile_loadd(6, PA_B(b), 64);                                                        \
-        _tile_dpbsud(c, 4, 6);                                                              \
+        _tile_dpbssd(c, 4, 6);                                                              \
         _tile_loadd(5, PA_A((b) + 1), (long)act_row);                                       \
         _tile_loadd(7, PA_B((b) + 1), 64);                                                  \
-        _tile_dpbsud(c1, 5, 7);                                                             \
+        _tile_dpbssd(c1, 5, 7);                                                             \
     } while (0)
                 if (npairs) PA_ISSUE(0, 1, 0);
                 for (size_t k = 0; k < npairs; k++) {
@@ -184,18 +176,18 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
                         _tile_stored(1, buf + 256, 64);
                     }
                     AMX_BARRIER();
-                    finish(buf, PA_DX(b), ys0 + b, dys0 + b, nb, acc);
-                    finish(buf + 256, PA_DX(b + 1), ys0 + b + 1, dys0 + b + 1, nb, acc);
+                    finish(buf, PA_DX(b), dys0 + b, nb, acc);
+                    finish(buf + 256, PA_DX(b + 1), dys0 + b + 1, nb, acc);
                 }
                 if (nb & 1) {
                     const size_t b = nb - 1;
                     _tile_zero(0);
                     _tile_loadd(4, PA_A(b), (long)act_row);
                     _tile_loadd(6, PA_B(b), 64);
-                    _tile_dpbsud(0, 4, 6);
+                    _tile_dpbssd(0, 4, 6);
                     _tile_stored(0, cb, 64);
                     AMX_BARRIER();
-                    finish(cb, PA_DX(b), ys0 + b, dys0 + b, nb, acc);
+                    finish(cb, PA_DX(b), dys0 + b, nb, acc);
                 }
 #undef PA_ISSUE
 #undef PA_B
