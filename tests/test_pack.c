@@ -3,11 +3,13 @@
  *   row bit for bit;
  * - the scalar packed kernel agrees with the unpacked reference vec_dot
  *   to rounding (the two sum in different orders), on quantizer output,
- *   random bits and extremes;
+ *   random bits and extremes (for the K-quants, rows and activations at
+ *   the largest sums their int16 steps must hold);
  * - every kernel set that has packed kernels reproduces the scalar packed
  *   kernel bit for bit, for any number of activation rows, any group
  *   range, output strides wider than the rows, and rows long enough to
  *   cross the kernels' internal chunking. */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tensor/kernels.h"
@@ -24,9 +26,25 @@ static uint32_t rnd(void) {
 }
 static float frand(void) { return (float)rnd() / 4294967296.0f * 2.0f - 1.0f; }
 
+static int is_k(ingot_type t) { return t == INGOT_TYPE_Q4_K || t == INGOT_TYPE_Q6_K; }
+
+/* Sets the fp16 super-scales of block blk (type t) to sane values. */
+static void sane_scales(ingot_type t, uint8_t *blk) {
+    const uint16_t d = ingot_fp32_to_fp16(frand() * powf(2.0f, (float)(rnd() % 10) - 8.0f));
+    const uint16_t dmin = ingot_fp32_to_fp16(frand() * powf(2.0f, (float)(rnd() % 10) - 8.0f));
+    if (t == INGOT_TYPE_Q6_K) {
+        memcpy(blk + offsetof(ingot_block_q6_k, d), &d, 2);
+        return;
+    }
+    memcpy(blk, &d, 2);
+    if (t == INGOT_TYPE_Q4_K) memcpy(blk + 2, &dmin, 2);
+}
+
 /* rows x n weights of type t: mode 0 = reference quantizer of random
- * floats, 1 = random bytes with sane scales, 2 = every quant at an
- * extreme. */
+ * floats, 1 = random bytes with sane scales, 2 = every quant byte at an
+ * extreme, 3 = whole rows at the largest sums the kernels can meet: every
+ * quant 0 or every quant at its maximum, with the largest sub-block
+ * scales (Q4_K 63, Q6_K -128 or 127). */
 static void make_rows(ingot_type t, int64_t n, int64_t rows, int mode, uint8_t *out) {
     const ingot_type_traits *tr = ingot_type_traits_get(t);
     const size_t rb = ingot_type_row_size(t, n);
@@ -39,38 +57,50 @@ static void make_rows(ingot_type t, int64_t n, int64_t rows, int mode, uint8_t *
             tr->from_float(f, p, n);
             continue;
         }
-        for (size_t i = 0; i < rb; i++) p[i] = mode == 1 ? (uint8_t)rnd() : (rnd() & 1 ? 0xff : 0x00);
-        for (int64_t b = 0; b < n / 32; b++) {
+        const uint8_t fill = rnd() & 1 ? 0xff : 0x00;
+        for (size_t i = 0; i < rb; i++) p[i] = mode == 1 ? (uint8_t)rnd() : mode == 3 ? fill : (rnd() & 1 ? 0xff : 0x00);
+        for (int64_t b = 0; b < n / tr->block_size; b++) {
             uint8_t *blk = p + (size_t)b * tr->type_size;
             if (t == INGOT_TYPE_Q8_0 && mode == 2)
                 for (int k = 0; k < 32; k++) blk[2 + k] = rnd() & 1 ? 0x81 : 0x7f; /* -127, 127 */
-            const uint16_t d = ingot_fp32_to_fp16(frand() * powf(2.0f, (float)(rnd() % 10) - 8.0f));
-            memcpy(blk, &d, 2);
+            if (t == INGOT_TYPE_Q4_K && mode == 3) memset(blk + 4, 0xff, 12); /* sc = m = 63 */
+            if (t == INGOT_TYPE_Q6_K && mode == 3)
+                memset(blk + offsetof(ingot_block_q6_k, scales), rnd() & 1 ? 0x80 : 0x7f, 16);
+            sane_scales(t, blk);
         }
     }
     free(f);
 }
 
-/* ny activation rows of n floats quantized as the kernels see them. */
-static void make_act(int64_t n, int64_t ny, int mode, uint8_t *out, size_t act_row) {
+/* ny activation rows of n floats quantized as the kernels see them (in
+ * type vt): mode 2 = random signs of one magnitude (every quant +-127),
+ * mode 3 = one sign per row. */
+static void make_act(ingot_type vt, int64_t n, int64_t ny, int mode, uint8_t *out, size_t act_row) {
     const ingot_kernels *ref = ingot_kernels_ref();
     float *f = malloc((size_t)n * sizeof *f);
     for (int64_t t = 0; t < ny; t++) {
-        for (int64_t i = 0; i < n; i++) f[i] = mode == 2 ? (rnd() & 1 ? 1.0f : -1.0f) : frand() * 3.0f;
-        ref->quantize_act[INGOT_TYPE_Q8_0](f, out + (size_t)t * act_row, n);
+        const float sign = rnd() & 1 ? 1.0f : -1.0f;
+        for (int64_t i = 0; i < n; i++)
+            f[i] = mode == 3 ? sign : mode == 2 ? (rnd() & 1 ? 1.0f : -1.0f) : frand() * 3.0f;
+        ref->quantize_act[vt](f, out + (size_t)t * act_row, n);
     }
     free(f);
 }
 
 static void test_type(ingot_type t) {
     const ingot_type_traits *tr = ingot_type_traits_get(t);
-    const int64_t lens[] = {32, 64, 96, 896, 4160, 8224};
+    const ingot_type vt = tr->vec_dot_type;
+    /* past 128 blocks (Q4_0..Q8_0) or 32 super-blocks (K-quants): the
+     * kernels' chunks of prepared activations */
+    const int64_t lens32[] = {32, 64, 96, 896, 4160, 8224}, lens256[] = {256, 512, 2304, 4864, 8448};
+    const int64_t *lens = is_k(t) ? lens256 : lens32;
+    const size_t nlens = is_k(t) ? 5 : 6;
     const int64_t ny_list[] = {1, 2, 3, 5, 8, 9, 13, 16, 23};
     const char *sets[] = {"avx2", "avxvnni", "avx512", "amx", "neon"};
     int bad_row = 0, bad_close = 0, bad_set = 0, runs = 0;
     double worst = 0;
-    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
-        for (int mode = 0; mode < 3; mode++) {
+    for (size_t li = 0; li < nlens; li++)
+        for (int mode = 0; mode < 4; mode++) {
             const int64_t n = lens[li], rows = 48, ngroups = rows / 16;
             const size_t rb = ingot_type_row_size(t, n), gb = ingot_pack_group_bytes(t, n);
             CHECK(gb * (size_t)ngroups == rb * (size_t)rows, "%s n=%lld: packed size %zu != %zu", tr->name,
@@ -86,10 +116,10 @@ static void test_type(ingot_type t) {
             }
             free(a);
             free(b);
-            const int64_t ny = ny_list[(li * 3 + (size_t)mode) % (sizeof ny_list / sizeof *ny_list)];
-            const size_t act_row = ingot_type_row_size(INGOT_TYPE_Q8_0, n) + 6; /* odd stride */
+            const int64_t ny = ny_list[(li * 4 + (size_t)mode) % (sizeof ny_list / sizeof *ny_list)];
+            const size_t act_row = ingot_type_row_size(vt, n) + 6; /* odd stride */
             uint8_t *act = malloc(act_row * (size_t)ny);
-            make_act(n, ny, mode, act, act_row);
+            make_act(vt, n, ny, mode, act, act_row);
             const size_t ldy = (size_t)rows + 5;
             float *y = malloc(ldy * (size_t)ny * sizeof *y), *y2 = malloc(ldy * (size_t)ny * sizeof *y2);
             ingot_pack_gemm_ref(t, n, pk, ngroups, act, act_row, ny, y, ldy);
@@ -100,9 +130,12 @@ static void test_type(ingot_type t) {
                     /* error scale: sum of |terms|, from the dequantized rows */
                     float *fw = malloc((size_t)n * 4), *fa = malloc((size_t)n * 4);
                     tr->to_float(w + (size_t)r * rb, fw, n);
-                    ingot_type_traits_get(INGOT_TYPE_Q8_0)->to_float(act + (size_t)j * act_row, fa, n);
+                    ingot_type_traits_get(vt)->to_float(act + (size_t)j * act_row, fa, n);
                     double mag = 0;
                     for (int64_t i = 0; i < n; i++) mag += fabs((double)fw[i] * fa[i]);
+                    /* Q4_K's min term, summed apart, can cancel the scaled
+                     * quants (test_kernels.c counts it the same way) */
+                    if (t == INGOT_TYPE_Q4_K) mag *= 4;
                     free(fw);
                     free(fa);
                     const double err = fabs((double)s - y[(size_t)j * ldy + (size_t)r]);
@@ -138,13 +171,14 @@ static void test_type(ingot_type t) {
 }
 
 int main(void) {
-    const ingot_type types[] = {INGOT_TYPE_Q4_0, INGOT_TYPE_Q5_0, INGOT_TYPE_Q8_0};
+    const ingot_type types[] = {INGOT_TYPE_Q4_0, INGOT_TYPE_Q5_0, INGOT_TYPE_Q8_0, INGOT_TYPE_Q4_K, INGOT_TYPE_Q6_K};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
         CHECK(ingot_pack_supported(types[i]), "type %d should have a packed layout", types[i]);
         test_type(types[i]);
     }
     CHECK(!ingot_pack_supported(INGOT_TYPE_F32), "F32 has no packed layout");
     CHECK(ingot_pack_group_bytes(INGOT_TYPE_Q4_0, 48) == 0, "a row that is not whole blocks is not packable");
+    CHECK(ingot_pack_group_bytes(INGOT_TYPE_Q4_K, 896) == 0, "a row that is not whole super-blocks is not packable");
     /* the chosen set packs only types it has kernels for */
     const ingot_kernels *k = ingot_kernels_get();
     for (int t = 0; t < INGOT_TYPE_COUNT; t++)

@@ -98,6 +98,8 @@ REF_N(iq4_xs)
 P(q4_0, Q4_0)
 P(q5_0, Q5_0)
 P(q8_0, Q8_0)
+P(q4_k, Q4_K)
+P(q6_k, Q6_K)
 #undef P
 
 #define W(id, pre)                                                                          \
@@ -117,6 +119,8 @@ static const ingot_kernels ref_set = {
     .packed_gemm[INGOT_TYPE_Q4_0] = ref_packed_q4_0,
     .packed_gemm[INGOT_TYPE_Q5_0] = ref_packed_q5_0,
     .packed_gemm[INGOT_TYPE_Q8_0] = ref_packed_q8_0,
+    .packed_gemm[INGOT_TYPE_Q4_K] = ref_packed_q4_k,
+    .packed_gemm[INGOT_TYPE_Q6_K] = ref_packed_q6_k,
 };
 #undef W
 

@@ -15,8 +15,17 @@
  *   32-element block types (Q4_0, Q5_0, Q8_0): per block b, in order,
  *     isum = exact int32 dot of the block;
  *     acc  = fmaf(dx_b * dy_b, (float)isum, acc)   (acc starts at 0)
- * (types added later document theirs in pack.c). It differs from the
- * unpacked vec_dot's order only in the last bits.
+ *   K-quants (Q4_K, Q6_K; activations Q8_K with float dy and the sums
+ *   S16[i] of its 16-element runs): per super-block b, in order,
+ *     Q4_K: isum = sum_j sc_j * raw_j           (j = 8 sub-blocks of 32)
+ *           msum = sum_j m_j * (S16[2j] + S16[2j+1])
+ *           acc  = fmaf(dx * dy, (float)isum, acc)
+ *           acc  = fmaf(-(dmin * dy), (float)msum, acc)
+ *     Q6_K: isum = sum_j sc_j * (raw_j - 32 * S16[j])  (16 sub-blocks of 16)
+ *           acc  = fmaf(dx * dy, (float)isum, acc)
+ *   where raw_j = sum of q * y over the sub-block (q the stored unsigned
+ *   quant: 0..15, 0..63) and every sum is exact in int32 (see pack_k.c).
+ * It differs from the unpacked vec_dot's order only in the last bits.
  *
  * Layout of one group (16 rows), for each block b of the row in order
  * (the "packed block"; lanes are row r * 4 + e, e = 0..3):
@@ -27,7 +36,32 @@
  *         weight 4g+e of row r; value = q - 16
  *   Q8_0: uint16 d[16]; uint8 qs[8][64]      qs[g][(r,e)] = q(4g+e) + 128
  * so every stored weight is unsigned (u = value + offset, offset 8, 16,
- * 128) and isum = sum(u * y) - offset * sum(y). */
+ * 128) and isum = sum(u * y) - offset * sum(y).
+ *
+ * K-quants, one packed block per super-block of 256 weights, exactly as
+ * many bytes as the 16 rows' blocks (generation reads as many bytes as
+ * unpacked; lanes (r,e) as above):
+ *   Q4_K (2304 bytes = 16 * 144): uint16 d[16]; uint16 dmin[16];
+ *         uint8 scales[3][64]   lane (r,e) of scales[k] = byte 4k+e of row
+ *                               r's 12 scale bytes (6-bit scales and mins
+ *                               kept in the Q4_K bit order: 12 bytes is
+ *                               what 16 bytes of unpacked scales would
+ *                               not fit in; decoding them takes ~25
+ *                               vector ops per block of 16 rows)
+ *         uint8 qs[32][64]      lane (r,e) of qs[c] = byte 4c+e of row r's
+ *                               qs: low nibble = weight 4(c%8)+e of
+ *                               sub-block 2(c/8), high nibble = the same
+ *                               weight of sub-block 2(c/8)+1
+ *   Q6_K (3360 bytes = 16 * 210): sub-block j (16 weights) of 16 rows in
+ *         192 bytes q[j][3][64], 4 weights per byte triple: lane (r,e) of
+ *         q[j][i] (i = 0, 1, 2) = q6 of weight 4i+e in bits 0-5 and bits
+ *         2i..2i+1 of the q6 of weight 12+e in bits 6-7 (so weights 12..15
+ *         are (q[j][0] >> 6) | (q[j][1] >> 6) << 2 | (q[j][2] >> 6) << 4);
+ *         then int8 scales[16][16] (scales[j][r]); then uint16 d[16]. A
+ *         block with an odd index in its group stores d first (d, q,
+ *         scales): 3360 is not a multiple of 64, and this keeps every
+ *         64-byte vector aligned in groups that start aligned.
+ *         Stored q6 = value + 32. */
 #ifndef INGOT_TENSOR_PACK_H
 #define INGOT_TENSOR_PACK_H
 #include <stddef.h>
@@ -65,6 +99,19 @@ typedef struct ingot_pack_q8_0 {
     uint16_t d[16];
     uint8_t qs[8][64];
 } ingot_pack_q8_0;
+
+typedef struct ingot_pack_q4_k {
+    uint16_t d[16];
+    uint16_t dmin[16];
+    uint8_t scales[3][64];
+    uint8_t qs[32][64];
+} ingot_pack_q4_k;
+/* Bytes of a packed Q6_K block; its parts are at the offsets below. */
+#define INGOT_PACK_Q6_K_BYTES 3360
+/* Offsets of q, scales and d in packed Q6_K block b of a group. */
+static inline size_t ingot_pack_q6_k_q(int64_t b) { return b & 1 ? 32 : 0; }
+static inline size_t ingot_pack_q6_k_scales(int64_t b) { return (b & 1 ? 32 : 0) + 3072; }
+static inline size_t ingot_pack_q6_k_d(int64_t b) { return b & 1 ? 0 : 3328; }
 
 /* The scalar packed kernel, the oracle of every set's packed_gemm:
  * y[t * ldy + i] = packed dot of row i (< 16 * ngroups) of the groups at w

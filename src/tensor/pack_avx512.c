@@ -142,5 +142,6 @@ void ingot_pack_fill_avx512(ingot_kernels *k) {
     k->packed_gemm[INGOT_TYPE_Q4_0] = pk_q4_0;
     k->packed_gemm[INGOT_TYPE_Q5_0] = pk_q5_0;
     k->packed_gemm[INGOT_TYPE_Q8_0] = pk_q8_0;
+    ingot_pack_k_fill_avx512(k);
 }
 #endif
