@@ -161,11 +161,14 @@ ingot_status ingot_model_load(const char *path, const ingot_model_params *params
     }
     binder b = {m, err};
     if (!s) s = bind_all(&b);
-    if (!s) s = ingot_model_pack(m, err);
+    /* the tokenizer loads while helper threads pack the weights */
+    ingot_pack_run *packing = NULL;
+    if (!s) s = ingot_model_pack_start(m, &packing, err);
     if (!s && ingot_gguf_find_key(m->gguf, "tokenizer.ggml.model") >= 0) {
         s = ingot_tokenizer_from_gguf(m->gguf, &m->tokenizer, err);
         if (s) ingot_error_prefix(err, "%s: tokenizer", path);
     }
+    ingot_model_pack_finish(packing);
     if (s) {
         ingot_model_free(m);
         return s;

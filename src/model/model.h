@@ -75,8 +75,14 @@ struct ingot_model {
 };
 
 /* Packs every matrix the chosen kernel set has packed kernels for
- * (model/pack_weights.c); called by ingot_model_load. */
-ingot_status ingot_model_pack(ingot_model *m, ingot_error *err);
+ * (model/pack_weights.c): _start allocates the packed copies, points the
+ * weights at them and starts helper threads (*run stays NULL when there is
+ * nothing to pack); _finish joins the work on the calling thread and
+ * waits for the helpers. The weights must not be used in between; _finish
+ * must be called (also on error paths) before the model is freed. */
+typedef struct ingot_pack_run ingot_pack_run;
+ingot_status ingot_model_pack_start(ingot_model *m, ingot_pack_run **run, ingot_error *err);
+void ingot_model_pack_finish(ingot_pack_run *run);
 
 /* Reads hparams from g for a supported architecture. */
 ingot_status ingot_hparams_load(const ingot_gguf *g, ingot_hparams *hp, ingot_error *err);

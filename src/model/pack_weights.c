@@ -4,7 +4,10 @@
  * packed tensors are given back (madvise) so the model is not resident
  * twice. The token embedding keeps its file rows for lookups; when the
  * output projection is tied to it, only the output's copy is packed.
- * INGOT_PACK=0 in the environment turns packing off. */
+ * Packing starts on background threads (ingot_model_pack_start) so that
+ * the caller can load the tokenizer meanwhile, then the caller joins the
+ * work (ingot_model_pack_finish). INGOT_PACK=0 in the environment turns
+ * packing off. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
@@ -52,8 +55,8 @@ static void *pack_worker(void *arg) {
         const int64_t g0 = (u - j->first_unit[wi]) * CHUNK_GROUPS, ng = w->ne1 / INGOT_PACK_ROWS;
         const int64_t g1 = g0 + CHUNK_GROUPS < ng ? g0 + CHUNK_GROUPS : ng;
         ingot_pack_groups(w->type, w->ne0, w->data, w->row_bytes, g0, g1, (void *)w->packed);
-        /* give the file pages back as soon as they are packed, so that
-         * the peak is not both copies */
+        /* give the file pages back as soon as they are packed (a few
+         * hundred KB at a time), so that the peak is not both copies */
         if (j->mapped)
             drop_pages((const char *)w->data + (size_t)g0 * INGOT_PACK_ROWS * w->row_bytes,
                        (size_t)(g1 - g0) * INGOT_PACK_ROWS * w->row_bytes);
@@ -61,16 +64,35 @@ static void *pack_worker(void *arg) {
     return NULL;
 }
 
-ingot_status ingot_model_pack(ingot_model *m, ingot_error *err) {
+struct ingot_pack_run {
+    ingot_model *m;
+    ingot_weight **ws;
+    int64_t *first;
+    pack_job job;
+    pthread_t th[8];
+    int started;
+};
+
+static void run_free(ingot_pack_run *r) {
+    if (!r) return;
+    free(r->ws);
+    free(r->first);
+    free(r);
+}
+
+ingot_status ingot_model_pack_start(ingot_model *m, ingot_pack_run **out, ingot_error *err) {
+    *out = NULL;
     const char *env = getenv("INGOT_PACK");
     if (env && !strcmp(env, "0")) return INGOT_OK;
     const int per_layer = 9;
     const int cap = m->hp.n_layer * per_layer + 1;
-    ingot_weight **ws = calloc((size_t)cap, sizeof *ws);
-    int64_t *first = calloc((size_t)cap + 1, sizeof *first);
-    if (!ws || !first) {
-        free(ws);
-        free(first);
+    ingot_pack_run *r = calloc(1, sizeof *r);
+    if (r) {
+        r->ws = calloc((size_t)cap, sizeof *r->ws);
+        r->first = calloc((size_t)cap + 1, sizeof *r->first);
+    }
+    if (!r || !r->ws || !r->first) {
+        run_free(r);
         return ingot_error_set(err, INGOT_E_NOMEM, "out of memory");
     }
     int n = 0;
@@ -79,43 +101,44 @@ ingot_status ingot_model_pack(ingot_model *m, ingot_error *err) {
         ingot_weight *cand[] = {&L->wq, &L->wk, &L->wv, &L->wqkv, &L->wo,
                                 &L->w_gate, &L->w_up, &L->w_gate_up, &L->w_down};
         for (size_t i = 0; i < sizeof cand / sizeof *cand; i++)
-            if (ingot_weight_pack_size(cand[i])) ws[n++] = cand[i];
+            if (ingot_weight_pack_size(cand[i])) r->ws[n++] = cand[i];
     }
-    if (ingot_weight_pack_size(&m->output)) ws[n++] = &m->output;
-    size_t total = 0;
-    for (int i = 0; i < n; i++) total += (ingot_weight_pack_size(ws[i]) + 63) & ~(size_t)63;
+    if (ingot_weight_pack_size(&m->output)) r->ws[n++] = &m->output;
     if (!n) {
-        free(ws);
-        free(first);
+        run_free(r);
         return INGOT_OK;
     }
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += (ingot_weight_pack_size(r->ws[i]) + 63) & ~(size_t)63;
     void *mem = NULL;
     if (posix_memalign(&mem, 64, total)) {
-        free(ws);
-        free(first);
+        run_free(r);
         return ingot_error_set(err, INGOT_E_NOMEM, "%s: cannot allocate %zu bytes for packed weights",
                                m->path, total);
     }
     size_t at = 0;
     for (int i = 0; i < n; i++) {
-        ws[i]->packed = (char *)mem + at;
-        ws[i]->group_bytes = ingot_pack_group_bytes(ws[i]->type, ws[i]->ne0);
-        at += (ingot_weight_pack_size(ws[i]) + 63) & ~(size_t)63;
-        first[i + 1] = first[i] + units_of(ws[i]);
+        ingot_weight *w = r->ws[i];
+        w->packed = (char *)mem + at;
+        w->group_bytes = ingot_pack_group_bytes(w->type, w->ne0);
+        at += (ingot_weight_pack_size(w) + 63) & ~(size_t)63;
+        r->first[i + 1] = r->first[i] + units_of(w);
     }
-    pack_job job = {ws, n, first, first[n], 0, ingot_gguf_is_mapped(m->gguf)};
-    int nth = ingot_cpu_count();
-    if (nth > 8) nth = 8;
-    if (nth < 1) nth = 1;
-    pthread_t th[8];
-    int started = 0;
-    for (int i = 1; i < nth; i++)
-        if (!pthread_create(&th[started], NULL, pack_worker, &job)) started++;
-    pack_worker(&job);
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
     m->packed_mem = mem;
     m->packed_bytes = total;
-    free(ws);
-    free(first);
+    r->m = m;
+    r->job = (pack_job){r->ws, n, r->first, r->first[n], 0, ingot_gguf_is_mapped(m->gguf)};
+    int nth = ingot_cpu_count();
+    if (nth > 8) nth = 8;
+    for (int i = 1; i < nth; i++)
+        if (!pthread_create(&r->th[r->started], NULL, pack_worker, &r->job)) r->started++;
+    *out = r;
     return INGOT_OK;
+}
+
+void ingot_model_pack_finish(ingot_pack_run *r) {
+    if (!r) return;
+    pack_worker(&r->job);
+    for (int i = 0; i < r->started; i++) pthread_join(r->th[i], NULL);
+    run_free(r);
 }
