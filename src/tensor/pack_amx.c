@@ -121,7 +121,8 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
         const size_t nb = (size_t)(n / 32), bb = block_bytes(type), gb = nb * bb;
         const size_t side = (size_t)full * nb * sizeof(float);
         const size_t wbytes = nb * 512;
-        uint8_t *sp = scratch_get(side + wbytes + 4 * 1024 + 64);
+        const size_t abytes = (size_t)full * nb * 32;
+        uint8_t *sp = scratch_get(side + wbytes + 4 * 1024 + 64 + abytes + 64);
         if (!sp) {
             vnni[type](n, w, ngroups, act, act_row, ny, y, ldy);
             return;
@@ -130,9 +131,17 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
         float *dys = (float *)sp;
         uint8_t *wide = sp + ((side + 63) & ~(size_t)63);
         int32_t *cb = (int32_t *)(wide + wbytes);
+        /* activations regrouped: for each 16-row tile and block, the 16
+         * rows' 32 bytes contiguous (one A tile = 8 cache lines) */
+        uint8_t *at = (uint8_t *)(cb + 1024);
+        at = (uint8_t *)(((uintptr_t)at + 63) & ~(uintptr_t)63);
         for (int64_t t = 0; t < full; t++) {
             const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)((const char *)act + (size_t)t * act_row);
-            for (size_t b = 0; b < nb; b++) dys[(size_t)t * nb + b] = _cvtsh_ss(a[b].d);
+            uint8_t *dst = at + (size_t)(t / 16) * nb * 512 + (size_t)(t % 16) * 32;
+            for (size_t b = 0; b < nb; b++) {
+                dys[(size_t)t * nb + b] = _cvtsh_ss(a[b].d);
+                _mm256_store_si256((__m256i *)(dst + b * 512), _mm256_loadu_si256((const __m256i *)a[b].qs));
+            }
         }
         for (int64_t g = 0; g < ngroups; g++) {
             const uint8_t *grp = (const uint8_t *)w + (size_t)g * gb;
@@ -140,7 +149,7 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
             for (int64_t t0 = 0; t0 < full; t0 += 16) {
                 __m512 acc[16];
                 for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
-                const char *a0 = (const char *)act + (size_t)t0 * act_row + 2;
+                const uint8_t *a0 = at + (size_t)(t0 / 16) * nb * 512;
                 const float *dys0 = dys + (size_t)t0 * nb;
                 /* Software pipeline over block pairs: the products of
                  * pair k+1 are issued before the sums of pair k are
@@ -149,16 +158,16 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
                  * the stored sums alternate between two buffers). */
                 const size_t npairs = nb / 2;
 #define PA_B(b) (wide + (b) * 512)
-#define PA_A(b) (a0 + (b) * sizeof(ingot_block_q8_0))
+#define PA_A(b) (a0 + (b) * 512)
 #define PA_DX(b) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(grp + (b) * bb)))
 #define PA_ISSUE(c, c1, b)                                                                  \
     do {                                                                                    \
         _tile_zero(c);                                                                      \
         _tile_zero(c1);                                                                     \
-        _tile_loadd(4, PA_A(b), (long)act_row);                                             \
+        _tile_loadd(4, PA_A(b), 32);                                             \
         _tile_loadd(6, PA_B(b), 64);                                                        \
         _tile_dpbssd(c, 4, 6);                                                              \
-        _tile_loadd(5, PA_A((b) + 1), (long)act_row);                                       \
+        _tile_loadd(5, PA_A((b) + 1), 32);                                       \
         _tile_loadd(7, PA_B((b) + 1), 64);                                                  \
         _tile_dpbssd(c1, 5, 7);                                                             \
     } while (0)
@@ -182,7 +191,7 @@ PA_INLINE void packed_amx(ingot_type type, int64_t n, const void *w, int64_t ngr
                 if (nb & 1) {
                     const size_t b = nb - 1;
                     _tile_zero(0);
-                    _tile_loadd(4, PA_A(b), (long)act_row);
+                    _tile_loadd(4, PA_A(b), 32);
                     _tile_loadd(6, PA_B(b), 64);
                     _tile_dpbssd(0, 4, 6);
                     _tile_stored(0, cb, 64);
