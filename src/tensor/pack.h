@@ -43,11 +43,11 @@
  * unpacked; lanes (r,e) as above):
  *   Q4_K (2304 bytes = 16 * 144): uint16 d[16]; uint16 dmin[16];
  *         uint8 scales[3][64]   lane (r,e) of scales[k] = byte 4k+e of row
- *                               r's 12 scale bytes (6-bit scales and mins
- *                               kept in the Q4_K bit order: 12 bytes is
- *                               what 16 bytes of unpacked scales would
- *                               not fit in; decoding them takes ~25
- *                               vector ops per block of 16 rows)
+ *                               r's 12 scale bytes (the 6-bit scales and
+ *                               mins stay in the Q4_K bit order: as bytes
+ *                               they would take 16 bytes a row, 64 more a
+ *                               block; decoding them costs ~25 vector ops
+ *                               per block, shared by all activation rows)
  *         uint8 qs[32][64]      lane (r,e) of qs[c] = byte 4c+e of row r's
  *                               qs: low nibble = weight 4(c%8)+e of
  *                               sub-block 2(c/8), high nibble = the same

@@ -15,6 +15,7 @@
 #include "tensor/pack_k.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "tensor/pack.h"
@@ -33,14 +34,31 @@ size_t ingot_pack_k_block_bytes(ingot_type type) {
 }
 
 /* q6 (0..63, value + 32) of the 256 weights of one Q6_K block, in the
- * bit order of quant_k.c's reference unpacking. */
+ * bit order of quant_k.c's reference unpacking: per 128-weight half h and
+ * l < 32, ql[64h+l] holds weights l (low nibble) and 64+l (high), ql[64h+32+l]
+ * weights 32+l and 96+l, bit pairs 0-1..6-7 of qh[32h+l] their high bits. */
+static uint32_t ld32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static void st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* Four bytes at a time: the shifts move bits within each byte, the masks
+ * drop what crossed into a neighbour. */
 static void q6_k_quants(const ingot_block_q6_k *x, uint8_t q[QK]) {
-    for (int e = 0; e < QK; e++) {
-        const int h = e / 128, r = e % 128, g = r / 32, l = r % 32;
-        const uint8_t lb = x->ql[64 * h + 32 * (g % 2) + l];
-        const int lo = g < 2 ? lb & 0x0f : lb >> 4;
-        const int hi = (x->qh[32 * h + l] >> (2 * g)) & 3;
-        q[e] = (uint8_t)(lo | hi << 4);
+    const uint32_t m4 = 0x0f0f0f0fu, m30 = 0x30303030u;
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = x->ql + 64 * h, *qh = x->qh + 32 * h;
+        uint8_t *o = q + 128 * h;
+        for (int l = 0; l < 32; l += 4) {
+            const uint32_t a = ld32(ql + l), b = ld32(ql + 32 + l), c = ld32(qh + l);
+            st32(o + l, (a & m4) | (c << 4 & m30));
+            st32(o + 32 + l, (b & m4) | (c << 2 & m30));
+            st32(o + 64 + l, (a >> 4 & m4) | (c & m30));
+            st32(o + 96 + l, (b >> 4 & m4) | (c >> 2 & m30));
+        }
     }
 }
 
@@ -48,29 +66,36 @@ void ingot_pack_k_block(ingot_type type, const char *rows, size_t row_bytes, int
     if (type == INGOT_TYPE_Q4_K) {
         /* a 4-byte interleave of the rows' own bytes */
         ingot_pack_q4_k *p = (ingot_pack_q4_k *)dst;
+        const uint8_t *x[16];
         for (int r = 0; r < 16; r++) {
-            const ingot_block_q4_k *x = (const ingot_block_q4_k *)(rows + (size_t)r * row_bytes) + b;
-            memcpy(&p->d[r], &x->d, 2);
-            memcpy(&p->dmin[r], &x->dmin, 2);
-            for (int k = 0; k < 3; k++) memcpy(&p->scales[k][4 * r], x->scales + 4 * k, 4);
-            for (int c = 0; c < 32; c++) memcpy(&p->qs[c][4 * r], x->qs + 4 * c, 4);
+            x[r] = (const uint8_t *)((const ingot_block_q4_k *)(rows + (size_t)r * row_bytes) + b);
+            memcpy(&p->d[r], x[r] + offsetof(ingot_block_q4_k, d), 2);
+            memcpy(&p->dmin[r], x[r] + offsetof(ingot_block_q4_k, dmin), 2);
         }
+        /* whole 64-byte lines of the destination, one after the other */
+        for (int k = 0; k < 3; k++)
+            for (int r = 0; r < 16; r++) st32(&p->scales[k][4 * r], ld32(x[r] + offsetof(ingot_block_q4_k, scales) + 4 * k));
+        for (int c = 0; c < 32; c++)
+            for (int r = 0; r < 16; r++) st32(&p->qs[c][4 * r], ld32(x[r] + offsetof(ingot_block_q4_k, qs) + 4 * c));
         return;
     }
     uint8_t *q = dst + ingot_pack_q6_k_q(b), *sc = dst + ingot_pack_q6_k_scales(b), *d = dst + ingot_pack_q6_k_d(b);
+    uint8_t v[16][QK];
     for (int r = 0; r < 16; r++) {
         const ingot_block_q6_k *x = (const ingot_block_q6_k *)(rows + (size_t)r * row_bytes) + b;
-        uint8_t v[QK];
-        q6_k_quants(x, v);
+        q6_k_quants(x, v[r]);
         memcpy(d + 2 * r, &x->d, 2);
-        for (int j = 0; j < 16; j++) {
-            sc[16 * j + r] = (uint8_t)x->scales[j];
-            const uint8_t *s = v + 16 * j;
-            for (int i = 0; i < 3; i++)
-                for (int e = 0; e < 4; e++)
-                    q[192 * j + 64 * i + 4 * r + e] = (uint8_t)(s[4 * i + e] | ((s[12 + e] >> (2 * i)) & 3) << 6);
-        }
+        for (int j = 0; j < 16; j++) sc[16 * j + r] = (uint8_t)x->scales[j];
     }
+    const uint32_t mc0 = 0xc0c0c0c0u;
+    for (int j = 0; j < 16; j++, q += 192)
+        for (int r = 0; r < 16; r++) {
+            const uint8_t *s = v[r] + 16 * j;
+            const uint32_t top = ld32(s + 12);
+            st32(q + 4 * r, ld32(s) | (top << 6 & mc0));
+            st32(q + 64 + 4 * r, ld32(s + 4) | (top << 4 & mc0));
+            st32(q + 128 + 4 * r, ld32(s + 8) | (top << 2 & mc0));
+        }
 }
 
 /* Row r of packed block b: stored quants (0..15 / 0..63), the integer

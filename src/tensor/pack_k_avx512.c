@@ -20,6 +20,10 @@
  *   Q6_K, per sub-block j of 16: s starts at -32 * S16_j, 4 vpdpbusd give
  *     sum (q6 - 32) * y, up to 65024 in size: too wide for int16 words,
  *     so one vpmulld by the sign-extended scales and one add.
+ * Measured (bench/matmul_bench, one thread, 8192 x 2048, 64 tokens, shared
+ * machine, +-10%): Q6_K with two 8-weight halves per sub-block, each
+ * small enough for a vpdpwssd, was ~10% slower than vpmulld; Q4_K with
+ * vpmulld instead of the int16 steps was within the noise.
  * Compiled to nothing off x86_64; only called when the CPU has the
  * extensions (kernels.c checks). */
 #include "tensor/kernels.h"
@@ -32,6 +36,8 @@
 #include "tensor/quants.h"
 
 #define PK_INLINE static inline __attribute__((always_inline))
+#define PK_PRAGMA(x) _Pragma(#x)
+#define PK_UNROLL(n) PK_PRAGMA(GCC unroll n)
 /* Super-blocks whose activation data is prepared at once. */
 #define KC 32
 #define QK INGOT_QK_K
@@ -126,13 +132,13 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
             __m512i wsc[8], sp[4], mp[4], isum[8];
             q4k_scales(p, wsc, sp, mp);
             for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
-            for (int j = 0; j < 8; j++) {
+            PK_UNROLL(8) for (int j = 0; j < 8; j++) {
                 __m512i u[8];
                 for (int i = 0; i < 8; i++) {
                     const __m512i v = _mm512_loadu_si512(p->qs[8 * (j / 2) + i]);
                     u[i] = _mm512_and_si512(j & 1 ? _mm512_srli_epi16(v, 4) : v, m4);
                 }
-                for (int t = 0; t < NT; t++) {
+                PK_UNROLL(8) for (int t = 0; t < NT; t++) {
                     const uint8_t *a = ab + (size_t)t * act_row + 32 * j;
                     __m512i s = _mm512_set1_epi32(pre[t][b - b0].k[j]);
                     for (int i = 0; i < 8; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
@@ -141,7 +147,7 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
             }
             const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p->d));
             const __m512 dm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p->dmin));
-            for (int t = 0; t < NT; t++) {
+            PK_UNROLL(8) for (int t = 0; t < NT; t++) {
                 const kact *q = &pre[t][b - b0];
                 __m512i ms = _mm512_setzero_si512();
                 for (int i = 0; i < 4; i++) {
@@ -174,7 +180,7 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
             __m512i isum[8];
             for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
-            for (int j = 0; j < 16; j++) {
+            PK_UNROLL(4) for (int j = 0; j < 16; j++) {
                 const uint8_t *qj = q + 192 * j;
                 const __m512i x0 = _mm512_loadu_si512(qj), x1 = _mm512_loadu_si512(qj + 64);
                 const __m512i x2 = _mm512_loadu_si512(qj + 128);
@@ -186,7 +192,7 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                 const __m512i lo = _mm512_ternarylogic_epi32(m3, _mm512_srli_epi16(x0, 6), _mm512_srli_epi16(x1, 4), 0xca);
                 u[3] = _mm512_ternarylogic_epi32(m4, lo, _mm512_and_si512(_mm512_srli_epi16(x2, 2), m30), 0xea);
                 const __m512i scj = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(sc + 16 * j)));
-                for (int t = 0; t < NT; t++) {
+                PK_UNROLL(8) for (int t = 0; t < NT; t++) {
                     const uint8_t *a = ab + (size_t)t * act_row + 16 * j;
                     __m512i s = _mm512_set1_epi32(pre[t][b - b0].k[j]);
                     for (int i = 0; i < 4; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
@@ -194,7 +200,7 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                 }
             }
             const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + ingot_pack_q6_k_d(b))));
-            for (int t = 0; t < NT; t++)
+            PK_UNROLL(8) for (int t = 0; t < NT; t++)
                 acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(dys[t][b - b0])),
                                          _mm512_cvtepi32_ps(isum[t]), acc[t]);
         }
