@@ -113,6 +113,7 @@ void ingot_pack_fill_amx(ingot_kernels *k);
 /* Packed kernels (tensor/pack_*.c), called by the fillers of their set. */
 void ingot_pack_fill_avx512(ingot_kernels *k);
 void ingot_pack_fill_avx2(ingot_kernels *k);
+void ingot_pack_fill_avxvnni(ingot_kernels *k);
 /* The K-quants' packed kernels (tensor/pack_k_avx512.c), called by
  * ingot_pack_fill_avx512. */
 void ingot_pack_k_fill_avx512(ingot_kernels *k);

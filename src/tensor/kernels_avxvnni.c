@@ -43,5 +43,6 @@ AVX2_INLINE __m256i vnni_dot_w(__m256i acc, __m256i x, __m256i y, __m256i w) {
 void ingot_kernels_fill_avxvnni(ingot_kernels *k) {
     x86_fill_q32(k);
     x86_fill_qk(k);
+    ingot_pack_fill_avxvnni(k);
 }
 #endif

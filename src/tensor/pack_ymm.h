@@ -1,0 +1,241 @@
+/* The 256-bit packed kernels of the 32-element block types (see pack.h),
+ * shared by pack_avx2.c (vpmaddubsw + vpmaddwd) and pack_avxvnni.c
+ * (vpdpbusd on ymm; defines PK_YMM_VNNI before including this). A 64-byte
+ * chunk of a packed block holds four weights of sixteen rows; its two
+ * 256-bit halves are rows 0-7 and rows 8-15, so one ymm of unpacked
+ * weights against four broadcast activation bytes advances eight output
+ * rows (one int32 lane per row) and no horizontal sum is ever needed.
+ *
+ * Integer part, per block and half: the exact int32 block dot isum of
+ * each row.
+ * - AVX-VNNI: vpdpbusd (u8 x s8, four products summed into each int32
+ *   lane, no saturation) of the stored unsigned weights u, started from
+ *   -offset * sum(y) (offsets 8, 16, 128: pack.h).
+ * - AVX2: vpmaddubsw (u8 x s8 -> int16 pair sums, saturating) and
+ *   vpmaddwd against ones (int16 pairs -> int32), with the int16 sums of
+ *   several vpmaddubsw added before the one vpmaddwd where that cannot
+ *   overflow (activation quants in [-127, 127], as quantize_act makes
+ *   them; the bounds below hold even for -128):
+ *   Q4_0: u <= 15: a pair sum is at most 2 * 15 * 128 = 3840, the eight
+ *         of a whole block at most 30720 < 32767: one vpmaddwd per block;
+ *   Q5_0: u <= 31: a pair sum is at most 2 * 31 * 128 = 7936, four at
+ *         most 31744 < 32767: two vpmaddwd per block;
+ *   Q4_0 and Q5_0 then add -offset * sum(y).
+ *   Q8_0: the stored u = q + 128 reaches 255, and 2 * 255 * 127 would
+ *         saturate vpmaddubsw. So q = u ^ 0x80 (signed again) and the
+ *         products are maddubs(|q|, sign(y, q)), q * y per byte (where
+ *         q = 0 so is the product). |q| <= 128 and |sign(y, q)| = |y| <=
+ *         127 (here -128 would not do: its negation wraps), so a pair sum
+ *         is at most 2 * 128 * 127 = 32512 < 32767: one vpmaddwd per four
+ *         weights, and no offset.
+ * Float part, per row: one conversion of isum, the product dx * dy and
+ * one FMA into the running sum — the operations of ingot_pack_gemm_ref in
+ * the same order, so results are bit-identical to it.
+ *
+ * Loop order: per group, block and half, the eight unpacked weight
+ * vectors stay in registers while every activation row of the tile (up to
+ * PK_TT) passes them, so unpacking (Q5_0's 5th bits above all) is paid
+ * once per tile; the running sums of the group live in a small
+ * contiguous array (a float store is exact), which leaves the registers
+ * to the weights. (Both halves at once would need sixteen weight vectors,
+ * all the ymm registers there are.) The per-block activation sums and
+ * scales are prepared once per tile and chunk of blocks. */
+#ifndef INGOT_TENSOR_PACK_YMM_H
+#define INGOT_TENSOR_PACK_YMM_H
+#include <immintrin.h>
+#include <string.h>
+
+#include "tensor/kernels.h"
+#include "tensor/pack.h"
+#include "tensor/quants.h"
+
+#define PK_INLINE static inline __attribute__((always_inline))
+/* Activation rows per tile, blocks whose activation sums and scales are
+ * prepared at once, and how far ahead (bytes) the weights are prefetched
+ * (they stream from memory in generation). */
+#define PK_TT 64
+#define PK_BC 32
+#define PK_PF 1024
+
+/* Per activation row and block: -offset * sum(y) and the fp32 scale. */
+typedef struct pk_act {
+    int32_t ys;
+    float dy;
+} pk_act;
+
+PK_INLINE __m256i bcast4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* Byte j of the result is 16 where bit j of the 32-bit word at p is set,
+ * else 0. */
+PK_INLINE __m256i bits16(const uint8_t *p) {
+    const __m256i shuf = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i b = _mm256_shuffle_epi8(bcast4(p), shuf);
+    const __m256i bit = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfeLL);
+    /* b | ~bit is all ones exactly where the byte's own bit is set */
+    const __m256i m = _mm256_cmpeq_epi8(_mm256_or_si256(b, bit), _mm256_set1_epi64x(-1));
+    return _mm256_and_si256(m, _mm256_set1_epi8(16));
+}
+
+/* Whether the avx2 Q8_0 path (|q| and sign) is used. */
+#if defined(PK_YMM_VNNI)
+#define PK_SIGNED_Q8 0
+#else
+#define PK_SIGNED_Q8 1
+#endif
+
+/* Half h (rows 8h..8h+7) of one packed block: u[g] = weights 4g..4g+3 of
+ * the eight rows as stored (unsigned), except for avx2's Q8_0: |q| in u
+ * and q in qs[g] (the sign source, kept in memory to spare registers). */
+PK_INLINE void unpack_half(ingot_type type, const uint8_t *blk, int h, __m256i u[8], __m256i qs[8]) {
+    const uint8_t *q = blk + 32 + 32 * h;
+    if (type == INGOT_TYPE_Q8_0) {
+        for (int g = 0; g < 8; g++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * g));
+            if (PK_SIGNED_Q8) {
+                const __m256i s = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+                _mm256_store_si256(&qs[g], s);
+                u[g] = _mm256_abs_epi8(s);
+            } else {
+                u[g] = v;
+            }
+        }
+        return;
+    }
+    const __m256i m4 = _mm256_set1_epi8(15);
+    for (int c = 0; c < 4; c++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * c));
+        u[c] = _mm256_and_si256(v, m4);
+        u[c + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    }
+    if (type == INGOT_TYPE_Q5_0) {
+        const uint8_t *qh = blk + 32 + 256 + 4 * h;
+        for (int g = 0; g < 8; g++) u[g] = _mm256_or_si256(u[g], bits16(qh + 8 * g));
+    }
+}
+
+/* The exact block dots (int32, one lane per row) of the unpacked half u
+ * with the activation quants at a; ys = -offset * sum(y). */
+PK_INLINE __m256i half_dot(ingot_type type, const __m256i u[8], const __m256i qs[8], const uint8_t *a,
+                           int32_t ys) {
+#if defined(PK_YMM_VNNI)
+    (void)type;
+    (void)qs;
+    /* two chains, so that the latency of vpdpbusd halves */
+    __m256i s0 = _mm256_set1_epi32(ys), s1 = _mm256_setzero_si256();
+    for (int g = 0; g < 8; g += 2) {
+        s0 = _mm256_dpbusd_avx_epi32(s0, u[g], bcast4(a + 4 * g));
+        s1 = _mm256_dpbusd_avx_epi32(s1, u[g + 1], bcast4(a + 4 * g + 4));
+    }
+    return _mm256_add_epi32(s0, s1);
+#else
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i p[8];
+    if (type == INGOT_TYPE_Q8_0) {
+        for (int g = 0; g < 8; g++)
+            p[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], _mm256_sign_epi8(bcast4(a + 4 * g), qs[g])), ones);
+        return _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])),
+                                _mm256_add_epi32(_mm256_add_epi32(p[4], p[5]), _mm256_add_epi32(p[6], p[7])));
+    }
+    for (int g = 0; g < 8; g++) p[g] = _mm256_maddubs_epi16(u[g], bcast4(a + 4 * g));
+    const __m256i lo = _mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3]));
+    const __m256i hi = _mm256_add_epi16(_mm256_add_epi16(p[4], p[5]), _mm256_add_epi16(p[6], p[7]));
+    __m256i s;
+    if (type == INGOT_TYPE_Q4_0)
+        s = _mm256_madd_epi16(_mm256_add_epi16(lo, hi), ones);
+    else
+        s = _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+    return _mm256_add_epi32(s, _mm256_set1_epi32(ys));
+#endif
+}
+
+static size_t pk_block_bytes(ingot_type type) {
+    return type == INGOT_TYPE_Q4_0 ? sizeof(ingot_pack_q4_0)
+         : type == INGOT_TYPE_Q5_0 ? sizeof(ingot_pack_q5_0)
+                                   : sizeof(ingot_pack_q8_0);
+}
+
+/* Sum of the 32 quants of an activation block. */
+PK_INLINE int32_t act_sum(const int8_t *qs) {
+    const __m256i q = _mm256_loadu_si256((const __m256i *)qs);
+    const __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    return _mm_cvtsi128_si32(h);
+}
+
+PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
+                           size_t act_row, int64_t ny, float *y, size_t ldy) {
+    const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : PK_SIGNED_Q8 ? 0 : 128;
+    const int64_t nb = n / 32;
+    const size_t bb = pk_block_bytes(type), gb = (size_t)nb * bb;
+    pk_act pa[PK_BC][PK_TT];
+    /* the running sums of one group, contiguous: y's rows may lie a power
+     * of two apart, which would put them all in one cache set */
+    float acc[PK_TT][16] __attribute__((aligned(32)));
+    __m256i qs[8]; /* avx2's Q8_0: the signed weights of the current half */
+    for (int64_t t0 = 0; t0 < ny; t0 += PK_TT) {
+        const int nt = ny - t0 < PK_TT ? (int)(ny - t0) : PK_TT;
+        const uint8_t *a0 = (const uint8_t *)act + (size_t)t0 * act_row;
+        float *y0 = y + (size_t)t0 * ldy;
+        for (int64_t b0 = 0; b0 < nb; b0 += PK_BC) {
+            const int64_t b1 = nb - b0 < PK_BC ? nb : b0 + PK_BC;
+            for (int64_t b = b0; b < b1; b++)
+                for (int t = 0; t < nt; t++) {
+                    const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)(a0 + (size_t)t * act_row) + b;
+                    pa[b - b0][t].ys = off ? -off * act_sum(a->qs) : 0;
+                    pa[b - b0][t].dy = _cvtsh_ss(a->d);
+                }
+            for (int64_t g = 0; g < ngroups; g++) {
+                /* the running sums start at +0, as the reference's */
+                for (int t = 0; t < nt; t++)
+                    for (int h = 0; h < 2; h++)
+                        _mm256_store_ps(&acc[t][8 * h], b0 ? _mm256_loadu_ps(y0 + (size_t)t * ldy + 16 * g + 8 * h)
+                                                           : _mm256_setzero_ps());
+                const uint8_t *blk = (const uint8_t *)w + (size_t)g * gb + (size_t)b0 * bb;
+                for (int64_t b = b0; b < b1; b++, blk += bb) {
+                    const pk_act *p = pa[b - b0];
+                    const uint8_t *ab = a0 + (size_t)b * sizeof(ingot_block_q8_0) + 2;
+                    for (size_t l = 0; l < bb; l += 64) _mm_prefetch((const char *)blk + PK_PF + l, _MM_HINT_T0);
+                    for (int h = 0; h < 2; h++) {
+                        __m256i u[8];
+                        unpack_half(type, blk, h, u, qs);
+                        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16 * h)));
+                        for (int t = 0; t < nt; t++) {
+                            const __m256i s = half_dot(type, u, qs, ab + (size_t)t * act_row, p[t].ys);
+                            const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(p[t].dy));
+                            float *o = &acc[t][8 * h];
+                            _mm256_store_ps(o, _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(s), _mm256_load_ps(o)));
+                        }
+                    }
+                }
+                for (int t = 0; t < nt; t++)
+                    for (int h = 0; h < 2; h++)
+                        _mm256_storeu_ps(y0 + (size_t)t * ldy + 16 * g + 8 * h, _mm256_load_ps(&acc[t][8 * h]));
+            }
+        }
+    }
+}
+
+#define PK_ENTRY(name, id)                                                                     \
+    static void name(int64_t n, const void *w, int64_t ngroups, const void *act, size_t act_row, \
+                     int64_t ny, float *y, size_t ldy) {                                       \
+        packed_gemm(INGOT_TYPE_##id, n, w, ngroups, act, act_row, ny, y, ldy);                 \
+    }
+PK_ENTRY(pk_q4_0, Q4_0)
+PK_ENTRY(pk_q5_0, Q5_0)
+PK_ENTRY(pk_q8_0, Q8_0)
+#undef PK_ENTRY
+
+/* Puts the three kernels into table k. */
+PK_INLINE void pk_fill(ingot_kernels *k) {
+    k->packed_gemm[INGOT_TYPE_Q4_0] = pk_q4_0;
+    k->packed_gemm[INGOT_TYPE_Q5_0] = pk_q5_0;
+    k->packed_gemm[INGOT_TYPE_Q8_0] = pk_q8_0;
+}
+#endif
