@@ -42,6 +42,10 @@ size_t ingot_weight_pack_size(const ingot_weight *w) {
 
 /* Output rows are handed to threads in units of 16 (a packed group). */
 #define MM_UNIT INGOT_PACK_ROWS
+/* Bytes of packed weights kept in L2 across the activation tiles. */
+#ifndef MM_L2_BYTES
+#define MM_L2_BYTES (384u * 1024u)
+#endif
 
 void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n) {
     const ingot_kernels *k = ingot_kernels_get();
@@ -51,6 +55,32 @@ void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_
     ingot_split(total, ith, nth, &lo, &hi);
     lo *= MM_UNIT;
     hi *= MM_UNIT;
+    /* Packed weights: a chunk of the thread's groups (~MM_L2_BYTES) stays
+     * in L2 while every tile of activation rows passes it, so each weight
+     * byte comes from memory once per call. */
+    {
+        int64_t base = 0;
+        for (int j = 0; j < n_jobs; j++) {
+            const ingot_mm_job *jb = &jobs[j];
+            const ingot_weight *w = jb->w;
+            const int64_t span = (w->ne1 + MM_UNIT - 1) / MM_UNIT * MM_UNIT;
+            int64_t r0 = lo - base > 0 ? lo - base : 0, r1 = hi - base < w->ne1 ? hi - base : w->ne1;
+            base += span;
+            if (r0 >= r1 || !w->packed) continue;
+            int64_t chunk = (int64_t)(MM_L2_BYTES / w->group_bytes);
+            if (chunk < 1) chunk = 1;
+            /* whole groups: ne1 is a multiple of 16 for a packed weight */
+            for (int64_t g0 = r0 / MM_UNIT; g0 < r1 / MM_UNIT; g0 += chunk) {
+                const int64_t ng = r1 / MM_UNIT - g0 < chunk ? r1 / MM_UNIT - g0 : chunk;
+                for (int64_t t0 = 0; t0 < n; t0 += MM_TILE) {
+                    const int64_t t1 = t0 + MM_TILE < n ? t0 + MM_TILE : n;
+                    k->packed_gemm[w->type](w->ne0, (const char *)w->packed + (size_t)g0 * w->group_bytes, ng,
+                                            (const char *)jb->act + (size_t)t0 * jb->act_row, jb->act_row, t1 - t0,
+                                            jb->y + t0 * jb->ldy + g0 * MM_UNIT, (size_t)jb->ldy);
+                }
+            }
+        }
+    }
     for (int64_t t0 = 0; t0 < n; t0 += MM_TILE) {
         const int64_t t1 = t0 + MM_TILE < n ? t0 + MM_TILE : n;
         int64_t base = 0;
@@ -62,13 +92,7 @@ void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_
             base += span;
             if (r0 >= r1) continue;
             const char *act = jb->act;
-            if (w->packed) {
-                /* whole groups: ne1 is a multiple of 16 for a packed weight */
-                k->packed_gemm[w->type](w->ne0, (const char *)w->packed + (size_t)(r0 / MM_UNIT) * w->group_bytes,
-                                        (r1 - r0) / MM_UNIT, act + (size_t)t0 * jb->act_row, jb->act_row, t1 - t0,
-                                        jb->y + t0 * jb->ldy + r0, (size_t)jb->ldy);
-                continue;
-            }
+            if (w->packed) continue; /* done above */
             ingot_gemm_fn gemm = k->gemm[w->type];
             const char *wd = w->data;
             /* Panel kernels (AMX) pay their set-up over many tokens; they

@@ -39,7 +39,7 @@
 #define PK_PRAGMA(x) _Pragma(#x)
 #define PK_UNROLL(n) PK_PRAGMA(GCC unroll n)
 /* Super-blocks whose activation data is prepared at once. */
-#define KC 32
+#define KC 16
 #define QK INGOT_QK_K
 
 /* Per activation row and super-block: Q4_K uses k[0..7] (-8 * S32_j),
@@ -217,13 +217,19 @@ PK_INLINE void tile(ingot_type type, const int NT, int64_t nb, const uint8_t *w,
         q6k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy);
 }
 
+/* Activation rows that share one pass over a group's weights (see
+ * pack_avx512.c): the group's super-blocks of a chunk are read from memory
+ * once, then from L1/L2 for every 8-row tile. */
+#define KTT 64
+
 PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
                            size_t act_row, int64_t ny, float *y, size_t ldy) {
     const int64_t nb = n / QK;
-    kact pre[8][KC];
-    float dys[8][KC];
-    for (int64_t t0 = 0; t0 < ny; t0 += 8) {
-        const int nt = ny - t0 < 8 ? (int)(ny - t0) : 8;
+    const size_t gb = (size_t)nb * (type == INGOT_TYPE_Q4_K ? sizeof(ingot_pack_q4_k) : INGOT_PACK_Q6_K_BYTES);
+    kact pre[KTT][KC];
+    float dys[KTT][KC];
+    for (int64_t t0 = 0; t0 < ny; t0 += KTT) {
+        const int nt = ny - t0 < KTT ? (int)(ny - t0) : KTT;
         const uint8_t *a0 = (const uint8_t *)act + (size_t)t0 * act_row;
         float *y0 = y + (size_t)t0 * ldy;
         for (int64_t b0 = 0; b0 < nb; b0 += KC) {
@@ -232,24 +238,28 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
                 const ingot_block_q8_k *a = (const ingot_block_q8_k *)(a0 + (size_t)t * act_row);
                 for (int64_t b = b0; b < b1; b++) prepare(type, &a[b], &pre[t][b - b0], &dys[t][b - b0]);
             }
-            /* row blocks of 8, 4, 2, 1 activation rows */
-            int t = 0;
-            for (; t + 8 <= nt; t += 8)
-                tile(type, 8, nb, w, ngroups, a0 + (size_t)t * act_row, act_row, b0, b1,
-                     (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, y0 + (size_t)t * ldy, ldy);
-            if (t + 4 <= nt) {
-                tile(type, 4, nb, w, ngroups, a0 + (size_t)t * act_row, act_row, b0, b1,
-                     (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, y0 + (size_t)t * ldy, ldy);
-                t += 4;
+            for (int64_t g = 0; g < ngroups; g++) {
+                const uint8_t *wg = (const uint8_t *)w + (size_t)g * gb;
+                float *yg = y0 + 16 * g;
+                /* row blocks of 8, 4, 2, 1 activation rows */
+                int t = 0;
+                for (; t + 8 <= nt; t += 8)
+                    tile(type, 8, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
+                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
+                if (t + 4 <= nt) {
+                    tile(type, 4, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
+                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
+                    t += 4;
+                }
+                if (t + 2 <= nt) {
+                    tile(type, 2, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
+                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
+                    t += 2;
+                }
+                if (t < nt)
+                    tile(type, 1, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
+                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
             }
-            if (t + 2 <= nt) {
-                tile(type, 2, nb, w, ngroups, a0 + (size_t)t * act_row, act_row, b0, b1,
-                     (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, y0 + (size_t)t * ldy, ldy);
-                t += 2;
-            }
-            if (t < nt)
-                tile(type, 1, nb, w, ngroups, a0 + (size_t)t * act_row, act_row, b0, b1,
-                     (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, y0 + (size_t)t * ldy, ldy);
         }
     }
 }
