@@ -2,6 +2,8 @@
  * reference, on random rows of several lengths (head dims 8..256 and odd
  * tails); attend_f16 (grouped heads) against a double-precision oracle,
  * independent of how many heads share a call, across its key chunks;
+ * attend_f16_tok (a tile of prompt tokens) bit for bit against one-token
+ * calls;
  * the gated activations against expf/tanhf. */
 #include <stdint.h>
 
@@ -108,6 +110,48 @@ int main(void) {
         CHECK(bad == 0, "%s attend_f16: %d outputs off the oracle (worst %.2e)", k->isa, bad, worst);
         CHECK(bad_solo == 0, "%s attend_f16: %d results depend on the other heads of the call", k->isa, bad_solo);
         printf("%s attend_f16: worst error %.2e of the value scale\n", k->isa, worst);
+        /* attend_f16_tok: ntok tokens in one call (token i sees nk + i
+         * keys) give the bits of ntok attend_f16 calls, with and without a
+         * softcap, queries and outputs strided per token */
+        int bad_tok = 0;
+        const int nhs[] = {1, 2, 7}, ntoks[] = {1, 3, 8, 32};
+        for (size_t hi = 0; hi < 2; hi++)
+            for (size_t gi = 0; gi < 3; gi++)
+                for (size_t ti = 0; ti < 4; ti++)
+                    for (size_t ni = 0; ni < sizeof nks / sizeof *nks; ni++) {
+                        const int hd = hds[hi], nh = nhs[gi], ntok = ntoks[ti], nk = nks[ni];
+                        const int stride = hd + 24, nkt = nk + ntok;
+                        const size_t q_tok = (size_t)nh * hd + 16, o_tok = (size_t)nh * hd + 8;
+                        const float softcap = ni % 2 ? 30.0f : 0.0f, scale = 0.125f;
+                        float *q = malloc(q_tok * ntok * 4), *o = malloc(o_tok * ntok * 4);
+                        float *o1 = malloc((size_t)nh * hd * 4);
+                        float *sc = malloc(ingot_attend_scratch(nh * ntok, nkt, hd) * sizeof(float));
+                        uint16_t *kk = malloc((size_t)nkt * stride * 2), *vv = malloc((size_t)nkt * stride * 2);
+                        for (size_t i = 0; i < q_tok * ntok; i++) q[i] = frand() * 3.0f;
+                        for (int i = 0; i < nkt * stride; i++) {
+                            kk[i] = ingot_fp32_to_fp16(frand());
+                            vv[i] = ingot_fp32_to_fp16(frand());
+                        }
+                        k->attend_f16_tok(q, q_tok, (size_t)hd, nh, ntok, kk, vv, (size_t)stride, nk, hd, scale,
+                                          softcap, o, o_tok, (size_t)hd, sc);
+                        for (int t = 0; t < ntok; t++) {
+                            k->attend_f16(q + t * q_tok, (size_t)hd, nh, kk, vv, (size_t)stride, nk + t, hd, scale,
+                                          softcap, o1, (size_t)hd, sc);
+                            if (memcmp(o1, o + t * o_tok, (size_t)nh * hd * 4)) {
+                                if (!bad_tok)
+                                    fprintf(stderr, "%s attend_f16_tok hd=%d nh=%d ntok=%d nk=%d: token %d differs\n",
+                                            k->isa, hd, nh, ntok, nk, t);
+                                bad_tok++;
+                            }
+                        }
+                        free(q);
+                        free(o);
+                        free(o1);
+                        free(sc);
+                        free(kk);
+                        free(vv);
+                    }
+        CHECK(bad_tok == 0, "%s attend_f16_tok: %d tokens differ from one-token attend_f16", k->isa, bad_tok);
         /* gated activations */
         float g[37], u[37], h1[37];
         int bad_act = 0;

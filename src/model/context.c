@@ -64,7 +64,11 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     size_t kv_bytes = align64((size_t)hp->n_layer * (size_t)n_ctx * (size_t)c->kv_dim * c->kv_elt);
     size_t act_bytes = align64((size_t)B * c->act_row);
     const int group = hp->n_head / hp->n_head_kv;
-    c->scores_stride = ingot_attend_scratch(group, n_ctx, hp->head_dim);
+    /* Prompt attention takes up to 32 query rows (tokens x the heads of a
+     * kv head) per call, keys and values converted once for all of them. */
+    c->attn_tile = group >= 32 ? 1 : 32 / group;
+    if (c->attn_tile > n_batch) c->attn_tile = n_batch > 0 ? n_batch : 1;
+    c->scores_stride = ingot_attend_scratch(group * c->attn_tile, n_ctx + c->attn_tile, hp->head_dim);
     if (c->scores_stride < (size_t)n_ctx) c->scores_stride = (size_t)n_ctx;
     c->scores_stride = (c->scores_stride + 15) & ~(size_t)15;
     size_t sizes[] = {

@@ -24,6 +24,7 @@ struct ingot_context {
     float *rope_cs;        /* [2][n_rot]: cos/sin per token, global then sliding layers */
     float *scores;         /* [n_threads][scores_stride]: attention scratch */
     size_t scores_stride;  /* floats per thread */
+    int attn_tile;         /* tokens per prompt attention call */
     float *qtmp;           /* [n_threads][head_dim] */
     char *act[INGOT_ACT_SLOTS]; /* converted activations for products */
     size_t act_row;        /* bytes per converted row (max over weights) */

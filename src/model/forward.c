@@ -96,10 +96,12 @@ static void qkv_post(const fwd *f, int il, int ith, int nth) {
     }
 }
 
-/* Per (token, kv head, part of its query heads): the heads that share a
- * kv head go through one attend_f16 call (keys and values converted once
- * for all of them); with fewer (token, kv head) items than threads, the
- * query heads of a group are split so that every thread has work. */
+/* Per (tile of tokens, kv head, part of its query heads): the heads that
+ * share a kv head go through one attend_f16_tok call for up to
+ * attn_tile consecutive tokens (keys and values converted once for all
+ * of them); with fewer (token, kv head) items than threads, the query
+ * heads of a group are split so that every thread has work. Sliding-window
+ * layers take one token per call (each token's window starts elsewhere). */
 static void attention_grouped(const fwd *f, int il, int ith, int nth) {
     ingot_context *c = f->c;
     const ingot_hparams *hp = &c->model->hp;
@@ -110,24 +112,28 @@ static void attention_grouped(const fwd *f, int il, int ith, int nth) {
     const bool swa = layer_swa(hp, il);
     const float scale = hp->arch == INGOT_ARCH_GEMMA3 ? 1.0f : hp->attn_scale;
     float *scratch = c->scores + (size_t)ith * c->scores_stride;
+    const int tile = swa ? 1 : c->attn_tile;
+    const long long ntiles = (f->n + tile - 1) / tile;
     int parts = 1;
-    if ((long long)f->n * nkv < nth) parts = nth < group ? nth : group;
+    if (ntiles * nkv < nth) parts = nth < group ? nth : group;
     /* Items are dealt round-robin: a later token sees more keys, so
      * contiguous ranges would leave the first thread idle. */
-    const long long items = (long long)f->n * nkv * parts;
+    const long long items = ntiles * nkv * parts;
     for (long long item = ith; item < items; item += nth) {
         const int part = (int)(item % parts);
         const int hk = (int)(item / parts % nkv);
-        const int32_t t = (int32_t)(item / parts / nkv);
+        const int32_t t = (int32_t)(item / parts / nkv) * tile;
+        const int nt = f->n - t < tile ? f->n - t : tile;
         const int h0 = hk * group + part * group / parts, h1 = hk * group + (part + 1) * group / parts;
         if (h1 <= h0) continue;
         const int32_t p = f->pos0 + t;
         int32_t first = 0;
         if (swa && p - hp->n_swa + 1 > 0) first = p - hp->n_swa + 1;
         const size_t kv_off = (size_t)first * (size_t)c->kv_dim + (size_t)hk * (size_t)hd;
-        c->attn_kernels->attend_f16(c->qkv + t * W + (int64_t)h0 * hd, (size_t)hd, h1 - h0, kbase + kv_off,
-                                    vbase + kv_off, (size_t)c->kv_dim, p - first + 1, hd, scale, hp->attn_softcap,
-                                    c->attn + t * Q + (int64_t)h0 * hd, (size_t)hd, scratch);
+        c->attn_kernels->attend_f16_tok(c->qkv + t * W + (int64_t)h0 * hd, (size_t)W, (size_t)hd, h1 - h0, nt,
+                                        kbase + kv_off, vbase + kv_off, (size_t)c->kv_dim, p - first + 1, hd, scale,
+                                        hp->attn_softcap, c->attn + t * Q + (int64_t)h0 * hd, (size_t)Q, (size_t)hd,
+                                        scratch);
     }
 }
 

@@ -47,6 +47,14 @@ static void attend_f16_ref(const float *q, size_t ldq, int nh, const uint16_t *k
     }
 }
 
+static void attend_f16_tok_ref(const float *q, size_t q_tok, size_t ldq, int nh, int ntok, const uint16_t *k,
+                               const uint16_t *v, size_t kv_stride, int nk, int hd, float scale, float softcap,
+                               float *out, size_t o_tok, size_t ldo, float *scratch) {
+    for (int i = 0; i < ntok; i++)
+        attend_f16_ref(q + (size_t)i * q_tok, ldq, nh, k, v, kv_stride, nk + i, hd, scale, softcap,
+                       out + (size_t)i * o_tok, ldo, scratch);
+}
+
 static void silu_mul_ref(float *h, const float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i++) h[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
@@ -59,8 +67,8 @@ static void gelu_mul_ref(float *h, const float *g, const float *u, int64_t n) {
     }
 }
 
-static const ingot_attn_kernels ref = {dot_f16_ref, axpy_f16_ref, attend_f16_ref, silu_mul_ref, gelu_mul_ref,
-                                       "ref"};
+static const ingot_attn_kernels ref = {dot_f16_ref,  axpy_f16_ref, attend_f16_ref, attend_f16_tok_ref,
+                                       silu_mul_ref, gelu_mul_ref, "ref"};
 
 const ingot_attn_kernels *ingot_attn_kernels_ref(void) { return &ref; }
 

@@ -24,6 +24,15 @@ typedef struct ingot_attn_kernels {
     void (*attend_f16)(const float *q, size_t ldq, int nh, const uint16_t *k, const uint16_t *v,
                        size_t kv_stride, int nk, int hd, float scale, float softcap, float *out,
                        size_t ldo, float *scratch);
+    /* The same for ntok consecutive tokens that share the kv head (prompt
+     * processing: keys and values are converted once for all of them):
+     * token i (< ntok) has its nh query heads at q + i * q_tok (ldq
+     * apart), sees the first nk + i keys, and writes out + i * o_tok (ldo
+     * apart). Bit-identical to ntok attend_f16 calls. scratch:
+     * ingot_attend_scratch(nh * ntok, nk + ntok, hd) floats. */
+    void (*attend_f16_tok)(const float *q, size_t q_tok, size_t ldq, int nh, int ntok, const uint16_t *k,
+                           const uint16_t *v, size_t kv_stride, int nk, int hd, float scale, float softcap,
+                           float *out, size_t o_tok, size_t ldo, float *scratch);
     /* h[i] = silu(g[i]) * u[i] and gelu_tanh(g[i]) * u[i], i < n */
     void (*silu_mul)(float *h, const float *g, const float *u, int64_t n);
     void (*gelu_mul)(float *h, const float *g, const float *u, int64_t n);

@@ -67,22 +67,29 @@ static void rows_to_f32(const uint16_t *src, size_t stride, int m, int hd, float
         for (int d = 0; d < hd; d += 8) _mm256_storeu_ps(dst + (size_t)j * hd + d, _mm256_setzero_ps());
 }
 
-static void attend_f16_avx2(const float *q, size_t ldq, int nh, const uint16_t *k, const uint16_t *v,
-                            size_t kv_stride, int nk, int hd, float scale, float softcap, float *out,
-                            size_t ldo, float *scratch) {
-    const int ns = (nk + 7) & ~7; /* score row stride */
-    float *sc = scratch, *qr = scratch + (size_t)nh * ns, *buf = qr + (size_t)nh * hd;
-    for (int h = 0; h < nh; h++)
+/* Rows r < ntok * nh of the tile: token r / nh, head r % nh, which sees
+ * nk + r / nh keys. Every row runs exactly the steps it would run alone
+ * (its own 8-key groups, its own softmax length, its own sum over its
+ * keys in order), so tiles and single tokens agree bit for bit. */
+static void attend_tile_avx2(const float *q, size_t q_tok, size_t ldq, int nh, int ntok, const uint16_t *k,
+                             const uint16_t *v, size_t kv_stride, int nk, int hd, float scale, float softcap,
+                             float *out, size_t o_tok, size_t ldo, float *scratch) {
+    const int R = nh * ntok, NK = nk + ntok - 1;
+    const int ns = (NK + 7) & ~7; /* score row stride */
+    float *sc = scratch, *qr = scratch + (size_t)R * ns, *buf = qr + (size_t)R * hd;
+    for (int r = 0; r < R; r++)
         for (int d = 0; d < hd; d += 8)
-            _mm256_storeu_ps(qr + (size_t)h * hd + d, round_f16x8(_mm256_loadu_ps(q + (size_t)h * ldq + d)));
+            _mm256_storeu_ps(qr + (size_t)r * hd + d,
+                             round_f16x8(_mm256_loadu_ps(q + (size_t)(r / nh) * q_tok + (size_t)(r % nh) * ldq + d)));
     const __m256 vscale = _mm256_set1_ps(scale);
     /* scores, 8 keys at a time */
-    for (int c0 = 0; c0 < nk; c0 += ATT_CHUNK) {
-        const int m = nk - c0 < ATT_CHUNK ? nk - c0 : ATT_CHUNK;
+    for (int c0 = 0; c0 < NK; c0 += ATT_CHUNK) {
+        const int m = NK - c0 < ATT_CHUNK ? NK - c0 : ATT_CHUNK;
         rows_to_f32(k + (size_t)c0 * kv_stride, kv_stride, m, hd, buf);
-        for (int h = 0; h < nh; h++) {
-            const float *qh = qr + (size_t)h * hd;
-            for (int j = 0; j < m; j += 8) {
+        for (int r = 0; r < R; r++) {
+            const int mr = nk + r / nh - c0 < m ? nk + r / nh - c0 : m; /* this row's keys in the chunk */
+            const float *qh = qr + (size_t)r * hd;
+            for (int j = 0; j < mr; j += 8) {
                 __m256 acc[8];
                 for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
                 const float *kb = buf + (size_t)j * hd;
@@ -91,46 +98,50 @@ static void attend_f16_avx2(const float *q, size_t ldq, int nh, const uint16_t *
                     for (int i = 0; i < 8; i++)
                         acc[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + (size_t)i * hd + d), acc[i]);
                 }
-                _mm256_storeu_ps(sc + (size_t)h * ns + c0 + j, _mm256_mul_ps(hsum8x8(acc), vscale));
+                _mm256_storeu_ps(sc + (size_t)r * ns + c0 + j, _mm256_mul_ps(hsum8x8(acc), vscale));
             }
         }
     }
-    /* softmax per head; weights rounded to F16 */
-    for (int h = 0; h < nh; h++) {
-        float *s = sc + (size_t)h * ns;
+    /* softmax per row over its own keys; weights rounded to F16 */
+    for (int r = 0; r < R; r++) {
+        float *s = sc + (size_t)r * ns;
+        const int nkr = nk + r / nh, nsr = (nkr + 7) & ~7;
         if (softcap > 0)
-            for (int j = 0; j < nk; j++) s[j] = softcap * tanhf(s[j] / softcap);
-        for (int j = nk; j < ns; j++) s[j] = -INFINITY;
+            for (int j = 0; j < nkr; j++) s[j] = softcap * tanhf(s[j] / softcap);
+        for (int j = nkr; j < nsr; j++) s[j] = -INFINITY;
         __m256 mx = _mm256_set1_ps(-INFINITY);
-        for (int j = 0; j < ns; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
+        for (int j = 0; j < nsr; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         const __m256 vmax = _mm256_broadcastss_ps(m4);
         __m256 sum = _mm256_setzero_ps();
-        for (int j = 0; j < ns; j += 8) {
+        for (int j = 0; j < nsr; j += 8) {
             __m256 e = ingot_exp8(_mm256_sub_ps(_mm256_loadu_ps(s + j), vmax));
             e = _mm256_and_ps(e, _mm256_cmp_ps(_mm256_loadu_ps(s + j), _mm256_set1_ps(-INFINITY), _CMP_NEQ_OQ));
             _mm256_storeu_ps(s + j, e);
             sum = _mm256_add_ps(sum, e);
         }
         const __m256 inv = _mm256_set1_ps(1.0f / hsum256(sum));
-        for (int j = 0; j < ns; j += 8) _mm256_storeu_ps(s + j, round_f16x8(_mm256_mul_ps(_mm256_loadu_ps(s + j), inv)));
+        for (int j = 0; j < nsr; j += 8) _mm256_storeu_ps(s + j, round_f16x8(_mm256_mul_ps(_mm256_loadu_ps(s + j), inv)));
     }
     /* out = sum_j p_j v_j, in order of j, 64 dimensions at a time */
-    for (int h = 0; h < nh; h++)
-        for (int d = 0; d < hd; d++) out[(size_t)h * ldo + d] = 0.0f;
-    for (int c0 = 0; c0 < nk; c0 += ATT_CHUNK) {
-        const int m = nk - c0 < ATT_CHUNK ? nk - c0 : ATT_CHUNK;
+    for (int r = 0; r < R; r++) {
+        float *o = out + (size_t)(r / nh) * o_tok + (size_t)(r % nh) * ldo;
+        for (int d = 0; d < hd; d++) o[d] = 0.0f;
+    }
+    for (int c0 = 0; c0 < NK; c0 += ATT_CHUNK) {
+        const int m = NK - c0 < ATT_CHUNK ? NK - c0 : ATT_CHUNK;
         rows_to_f32(v + (size_t)c0 * kv_stride, kv_stride, m, hd, buf);
-        for (int h = 0; h < nh; h++) {
-            const float *p = sc + (size_t)h * ns + c0;
+        for (int r = 0; r < R; r++) {
+            const int mr = nk + r / nh - c0 < m ? nk + r / nh - c0 : m;
+            const float *p = sc + (size_t)r * ns + c0;
             for (int d0 = 0; d0 < hd; d0 += 64) {
                 const int w = hd - d0 < 64 ? (hd - d0) / 8 : 8;
-                float *o = out + (size_t)h * ldo + d0;
+                float *o = out + (size_t)(r / nh) * o_tok + (size_t)(r % nh) * ldo + d0;
                 __m256 acc[8];
                 for (int i = 0; i < w; i++) acc[i] = _mm256_loadu_ps(o + 8 * i);
-                for (int j = 0; j < m; j++) {
+                for (int j = 0; j < mr; j++) {
                     const __m256 pj = _mm256_broadcast_ss(p + j);
                     const float *vb = buf + (size_t)j * hd + d0;
                     for (int i = 0; i < w; i++) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vb + 8 * i), acc[i]);
@@ -139,6 +150,12 @@ static void attend_f16_avx2(const float *q, size_t ldq, int nh, const uint16_t *
             }
         }
     }
+}
+
+static void attend_f16_avx2(const float *q, size_t ldq, int nh, const uint16_t *k, const uint16_t *v,
+                            size_t kv_stride, int nk, int hd, float scale, float softcap, float *out,
+                            size_t ldo, float *scratch) {
+    attend_tile_avx2(q, 0, ldq, nh, 1, k, v, kv_stride, nk, hd, scale, softcap, out, 0, ldo, scratch);
 }
 
 static void silu_mul_avx2(float *h, const float *g, const float *u, int64_t n) {
@@ -170,8 +187,8 @@ static void gelu_mul_avx2(float *h, const float *g, const float *u, int64_t n) {
     }
 }
 
-static const ingot_attn_kernels avx2 = {dot_f16_avx2, axpy_f16_avx2, attend_f16_avx2, silu_mul_avx2, gelu_mul_avx2,
-                                        "avx2"};
+static const ingot_attn_kernels avx2 = {dot_f16_avx2,     axpy_f16_avx2, attend_f16_avx2, attend_tile_avx2,
+                                        silu_mul_avx2, gelu_mul_avx2, "avx2"};
 
 const ingot_attn_kernels *ingot_attn_kernels_avx2(void) { return &avx2; }
 #endif
