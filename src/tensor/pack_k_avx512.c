@@ -12,9 +12,11 @@
  * results are bit-identical to ingot_pack_gemm_ref.
  *   Q4_K, per sub-block j of 32 and activation row: s starts at
  *     -8 * S32_j and gets the 8 vpdpbusd of the sub-block, so
- *     s = sum (q - 8) * y, |s| <= 32 * 8 * 127 = 32512 fits int16; one
- *     vpdpwssd with (sc_j, 0) word pairs adds sc_j * s (an int32 multiply
- *     would cost two uops). Per super-block, 4 vpdpwssd with (sc_2i,
+ *     s = sum (q - 8) * y, |s| <= 32 * 8 * 127 = 32512 fits int16; the
+ *     s of sub-blocks 2i and 2i+1 are blended into the words of one
+ *     vector and one vpdpwssd with (sc_2i, sc_2i+1) adds both products
+ *     (an int32 multiply would cost two uops per sub-block; (sc_j, 0)
+ *     pairs one vpdpwssd per sub-block). Per super-block, 4 vpdpwssd with (sc_2i,
  *     sc_2i+1) pairs add back sum_j sc_j * 8 * S32_j (|8 S32| <= 32512)
  *     and 4 with (m_2i, m_2i+1) form msum.
  *   Q6_K, per sub-block j of 16: s starts at -32 * S16_j, 4 vpdpbusd give
@@ -89,7 +91,7 @@ PK_INLINE __m512i shuf_ctl(int lo, int hi) {
  * Q4_K's 12 (ingot_k4_scale_min): per dword, bytes 0-3 hold sc 0-3 and
  * (top 2 bits) the high bits of sc 4-7, bytes 4-7 the mins likewise,
  * bytes 8-11 the low nibbles of sc/m 4-7. */
-PK_INLINE void q4k_scales(const ingot_pack_q4_k *p, __m512i w[8], __m512i sp[4], __m512i mp[4]) {
+PK_INLINE void q4k_scales(const ingot_pack_q4_k *p, __m512i sp[4], __m512i mp[4]) {
     const __m512i a = _mm512_loadu_si512(p->scales[0]), b = _mm512_loadu_si512(p->scales[1]);
     const __m512i c = _mm512_loadu_si512(p->scales[2]);
     const __m512i m6 = _mm512_set1_epi8(0x3f), m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -98,11 +100,6 @@ PK_INLINE void q4k_scales(const ingot_pack_q4_k *p, __m512i w[8], __m512i sp[4],
     const __m512i shi = _mm512_ternarylogic_epi32(m4, c, _mm512_and_si512(_mm512_srli_epi32(a, 2), m30), 0xea);
     const __m512i mhi =
         _mm512_ternarylogic_epi32(m4, _mm512_srli_epi32(c, 4), _mm512_and_si512(_mm512_srli_epi32(b, 2), m30), 0xea);
-    for (int j = 0; j < 4; j++) {
-        const __m512i ctl = shuf_ctl(j, 0x80);
-        w[j] = _mm512_shuffle_epi8(slo, ctl);
-        w[j + 4] = _mm512_shuffle_epi8(shi, ctl);
-    }
     const __m512i p01 = shuf_ctl(0, 1), p23 = shuf_ctl(2, 3);
     sp[0] = _mm512_shuffle_epi8(slo, p01);
     sp[1] = _mm512_shuffle_epi8(slo, p23);
@@ -129,8 +126,8 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
         for (int64_t b = b0; b < b1; b++) {
             const ingot_pack_q4_k *p = (const ingot_pack_q4_k *)(w + (size_t)g * gb) + b;
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
-            __m512i wsc[8], sp[4], mp[4], isum[8];
-            q4k_scales(p, wsc, sp, mp);
+            __m512i sp[4], mp[4], isum[8], s_even[8];
+            q4k_scales(p, sp, mp);
             for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
             PK_UNROLL(8) for (int j = 0; j < 8; j++) {
                 __m512i u[8];
@@ -142,7 +139,14 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                     const uint8_t *a = ab + (size_t)t * act_row + 32 * j;
                     __m512i s = _mm512_set1_epi32(pre[t][b - b0].k[j]);
                     for (int i = 0; i < 8; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
-                    isum[t] = _mm512_dpwssd_epi32(isum[t], s, wsc[j]);
+                    if (!(j & 1)) {
+                        s_even[t] = s;
+                    } else {
+                        /* (s_2i, s_2i+1) as the words of each dword: one
+                         * vpdpwssd with (sc_2i, sc_2i+1) adds both */
+                        const __m512i pr = _mm512_mask_blend_epi16(0xAAAAAAAAu, s_even[t], _mm512_slli_epi32(s, 16));
+                        isum[t] = _mm512_dpwssd_epi32(isum[t], pr, sp[j / 2]);
+                    }
                 }
             }
             const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p->d));
