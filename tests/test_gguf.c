@@ -109,6 +109,23 @@ static void test_stories260k(bool use_mmap) {
         CHECK(memcmp(bin + 28, t->data, t->nbytes) == 0, "token_embd matches stories260K.bin");
     else
         CHECK(0, "stories260K.bin readable");
+    /* ingot_gguf_read (pread on a mapping, memcpy otherwise) gives the same
+     * bytes, at any offset and length, including the file's last byte */
+    if (t && bin && blen >= 28 + t->nbytes) {
+        uint8_t row[300];
+        const size_t offs[] = {0, 1, 255, t->nbytes - sizeof row};
+        for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
+            memset(row, 0xA5, sizeof row);
+            ingot_gguf_read(g, (const uint8_t *)t->data + offs[i], sizeof row, row);
+            CHECK(memcmp(row, bin + 28 + offs[i], sizeof row) == 0, "ingot_gguf_read at %zu (mmap %d)", offs[i],
+                  (int)use_mmap);
+        }
+        const uint8_t *base = (const uint8_t *)t->data - t->offset - ingot_gguf_data_offset(g);
+        uint8_t last = 0;
+        ingot_gguf_read(g, base + ingot_gguf_file_size(g) - 1, 1, &last);
+        CHECK(last == base[ingot_gguf_file_size(g) - 1], "ingot_gguf_read of the last byte");
+        CHECK(ingot_gguf_is_mapped(g) == use_mmap, "mapped as asked");
+    }
     free(bin);
     ingot_gguf_close(g);
 }

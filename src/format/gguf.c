@@ -625,6 +625,8 @@ static ingot_status load_file(ingot_gguf *g, bool use_mmap, ingot_error *err) {
             g->buf = m;
             g->size = (uint64_t)st.st_size;
             g->mapped = true;
+            g->fd = fd; /* for ingot_gguf_read */
+            return INGOT_OK;
         }
     } else {
         uint8_t *b = malloc((size_t)st.st_size);
@@ -663,6 +665,7 @@ ingot_status ingot_gguf_open(const char *path, bool use_mmap, ingot_gguf **out, 
         return ingot_error_set(err, INGOT_E_NOMEM, "%s: out of memory", path);
     }
     g->alignment = INGOT_GGUF_DEFAULT_ALIGNMENT;
+    g->fd = -1;
     ingot_status s = load_file(g, use_mmap, err);
     if (!s) {
         static const uint8_t empty[1];
@@ -677,12 +680,28 @@ ingot_status ingot_gguf_open(const char *path, bool use_mmap, ingot_gguf **out, 
     return INGOT_OK;
 }
 
+void ingot_gguf_read(const ingot_gguf *g, const void *src, size_t len, void *dst) {
+    const uint8_t *p = src;
+    size_t got = 0;
+    if (g && g->mapped && g->fd >= 0 && p >= g->buf && len <= g->size && (uint64_t)(p - g->buf) <= g->size - len) {
+        const off_t off = (off_t)(p - g->buf);
+        while (got < len) {
+            ssize_t r = pread(g->fd, (uint8_t *)dst + got, len - got, off + (off_t)got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+    }
+    if (got < len) memcpy((uint8_t *)dst + got, p + got, len - got); /* not mapped, or the read failed */
+}
+
 void ingot_gguf_close(ingot_gguf *g) {
     if (!g) return;
     if (g->buf) {
         if (g->mapped) munmap((void *)g->buf, (size_t)g->size);
         else free((void *)g->buf);
     }
+    if (g->fd >= 0) close(g->fd);
     for (int64_t i = 0; i < g->n_vals; i++) free(g->vals[i].str_offs);
     free(g->vals);
     free(g->kv);

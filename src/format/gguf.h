@@ -45,6 +45,14 @@ uint64_t ingot_gguf_file_size(const ingot_gguf *g);
  * pages of it may then be dropped with madvise(MADV_DONTNEED) and are
  * read back from the file if touched again. */
 bool ingot_gguf_is_mapped(const ingot_gguf *g);
+/* The whole file mapping (false if the file was read into memory). */
+bool ingot_gguf_mapping(const ingot_gguf *g, const void **base, size_t *len);
+/* Copies len bytes of the file that start at src (a pointer into the data,
+ * e.g. a tensor's) to dst. From a mapping it reads the file (pread) instead
+ * of touching the mapped pages: the kernel maps whole large folios around
+ * a faulting address, so a few random reads from a mapping can make
+ * megabytes resident. Falls back to memcpy if the read fails. */
+void ingot_gguf_read(const ingot_gguf *g, const void *src, size_t len, void *dst);
 size_t ingot_gguf_alignment(const ingot_gguf *g);
 /* File offset of the tensor data section (tensor offsets are relative to it). */
 uint64_t ingot_gguf_data_offset(const ingot_gguf *g);

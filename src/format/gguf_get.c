@@ -12,6 +12,12 @@ const char *ingot_gguf_path(const ingot_gguf *g) { return g->path; }
 uint32_t ingot_gguf_version(const ingot_gguf *g) { return g->version; }
 uint64_t ingot_gguf_file_size(const ingot_gguf *g) { return g->size; }
 bool ingot_gguf_is_mapped(const ingot_gguf *g) { return g && g->mapped; }
+bool ingot_gguf_mapping(const ingot_gguf *g, const void **base, size_t *len) {
+    if (!g || !g->mapped || !g->buf) return false;
+    *base = g->buf;
+    *len = (size_t)g->size;
+    return true;
+}
 size_t ingot_gguf_alignment(const ingot_gguf *g) { return g->alignment; }
 uint64_t ingot_gguf_data_offset(const ingot_gguf *g) { return g->data_offset; }
 int64_t ingot_gguf_n_kv(const ingot_gguf *g) { return g->n_kv; }

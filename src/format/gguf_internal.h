@@ -52,6 +52,7 @@ struct ingot_gguf {
     const uint8_t *buf;
     uint64_t size;
     bool mapped;
+    int fd;                 /* kept open while mapped (ingot_gguf_read); else -1 */
     size_t alignment;
     uint64_t data_offset;
     gguf_kv *kv;

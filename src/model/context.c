@@ -71,6 +71,7 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     c->scores_stride = ingot_attend_scratch(group * c->attn_tile, n_ctx + c->attn_tile, hp->head_dim);
     if (c->scores_stride < (size_t)n_ctx) c->scores_stride = (size_t)n_ctx;
     c->scores_stride = (c->scores_stride + 15) & ~(size_t)15;
+    c->embd_row_stride = align64(model->tok_embd.row_bytes);
     size_t sizes[] = {
         kv_bytes, kv_bytes,
         align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4), align64((size_t)(B * E) * 4), /* x xb out */
@@ -79,6 +80,7 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
         align64((size_t)B * 2 * (size_t)hp->n_rot * 4),                                         /* rope_cs */
         align64((size_t)n_threads * c->scores_stride * 4),                                      /* scores */
         align64((size_t)n_threads * (size_t)hp->head_dim * 4),                                  /* qtmp */
+        (size_t)n_threads * c->embd_row_stride,                                                 /* embd_row */
         act_bytes, act_bytes, act_bytes,                                                        /* act[] */
         align64((size_t)B * (size_t)hp->n_vocab * 4),                                           /* logits */
     };
@@ -93,7 +95,7 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     char *pmem = c->mem;
     void **slots[] = {(void **)&c->kv_k, (void **)&c->kv_v, (void **)&c->x, (void **)&c->xb,
                       (void **)&c->out, (void **)&c->qkv, (void **)&c->attn, (void **)&c->ff,
-                      (void **)&c->ffh, (void **)&c->rope_cs, (void **)&c->scores, (void **)&c->qtmp,
+                      (void **)&c->ffh, (void **)&c->rope_cs, (void **)&c->scores, (void **)&c->qtmp, (void **)&c->embd_row,
                       (void **)&c->act[0], (void **)&c->act[1], (void **)&c->act[2], (void **)&c->logits};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *slots[i] = pmem;

@@ -26,6 +26,8 @@ struct ingot_context {
     size_t scores_stride;  /* floats per thread */
     int attn_tile;         /* tokens per prompt attention call */
     float *qtmp;           /* [n_threads][head_dim] */
+    char *embd_row;        /* [n_threads][embd_row_stride]: a token embedding row as stored */
+    size_t embd_row_stride;
     char *act[INGOT_ACT_SLOTS]; /* converted activations for products */
     size_t act_row;        /* bytes per converted row (max over weights) */
     float *logits;         /* [logits_cap rows][n_vocab] */

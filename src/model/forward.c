@@ -234,7 +234,7 @@ static void forward_task(void *arg, int ith, int nth) {
     /* Embeddings, rope tables for this batch's positions, first norm. */
     for (long long t = t0; t < t1; t++) {
         float *x = c->x + t * E;
-        ingot_weight_row(&m->tok_embd, f->tokens[t], x);
+        ingot_model_embed_row(m, f->tokens[t], c->embd_row + (size_t)ith * c->embd_row_stride, x);
         if (hp->embd_scale != 1.0f)
             for (int64_t i = 0; i < E; i++) x[i] *= hp->embd_scale;
         float *cs = c->rope_cs + (size_t)t * 2 * (size_t)hp->n_rot;

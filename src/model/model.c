@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "model/model.h"
@@ -75,7 +77,19 @@ static ingot_status bind_vec(binder *b, const char *name, int64_t n, bool requir
     if ((uintptr_t)t->data % sizeof(float))
         return ingot_error_set(b->err, INGOT_E_FORMAT, "%s: tensor '%s' data is not 4-byte aligned",
                                b->m->path, name);
-    *out = t->data;
+    /* a private copy, read without mapping the file's pages (release_mapping) */
+    if (b->m->n_owned == b->m->cap_owned) {
+        int cap = b->m->cap_owned ? 2 * b->m->cap_owned : 64;
+        void **o = realloc(b->m->owned, (size_t)cap * sizeof *o);
+        if (!o) return ingot_error_set(b->err, INGOT_E_NOMEM, "out of memory");
+        b->m->owned = o;
+        b->m->cap_owned = cap;
+    }
+    float *copy = malloc((size_t)n * sizeof *copy);
+    if (!copy) return ingot_error_set(b->err, INGOT_E_NOMEM, "out of memory");
+    ingot_gguf_read(b->m->gguf, t->data, (size_t)n * sizeof *copy, copy);
+    b->m->owned[b->m->n_owned++] = copy;
+    *out = copy;
     b->m->n_params += (uint64_t)n;
     return INGOT_OK;
 }
@@ -145,6 +159,32 @@ static ingot_status bind_all(binder *b) {
     return INGOT_OK;
 }
 
+/* Once loaded, the model needs no page of the file mapping resident:
+ * packed matrices have their own copy, vectors were copied at bind time,
+ * embedding rows are read with pread (ingot_model_embed_row), and what is
+ * still used from the mapping (unpacked matrices, metadata strings) is
+ * faulted back in from the page cache when touched. Dropping the mapped
+ * pages here keeps the resident set to what is really used: the kernel
+ * maps whole large folios around each faulting address, so the tokenizer,
+ * a norm vector or a few embedding rows could otherwise keep hundreds of
+ * megabytes of the file mapped. */
+static void release_mapping(const ingot_model *m) {
+    const void *base = NULL;
+    size_t len = 0;
+    if (ingot_gguf_mapping(m->gguf, &base, &len)) (void)madvise((void *)base, len, MADV_DONTNEED);
+}
+
+void ingot_model_embed_row(const ingot_model *m, int32_t tok, void *scratch, float *out) {
+    const ingot_weight *w = &m->tok_embd;
+    const char *row = (const char *)w->data + (size_t)tok * w->row_bytes;
+    if (!ingot_gguf_is_mapped(m->gguf)) {
+        ingot_weight_row(w, tok, out);
+        return;
+    }
+    ingot_gguf_read(m->gguf, row, w->row_bytes, scratch);
+    ingot_type_traits_get(w->type)->to_float(scratch, out, w->ne0);
+}
+
 ingot_status ingot_model_load(const char *path, const ingot_model_params *params, ingot_model **out,
                               ingot_error *err) {
     if (out) *out = NULL;
@@ -169,6 +209,7 @@ ingot_status ingot_model_load(const char *path, const ingot_model_params *params
         if (s) ingot_error_prefix(err, "%s: tokenizer", path);
     }
     ingot_model_pack_finish(packing);
+    if (!s) release_mapping(m);
     if (s) {
         ingot_model_free(m);
         return s;
@@ -198,6 +239,8 @@ void ingot_model_free(ingot_model *m) {
     ingot_tokenizer_free(m->tokenizer);
     free(m->layers);
     free(m->packed_mem);
+    for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
+    free(m->owned);
     ingot_gguf_close(m->gguf);
     free(m->path);
     free(m);

@@ -72,7 +72,13 @@ struct ingot_model {
     ingot_tokenizer *tokenizer;       /* from the GGUF vocabulary; NULL if it has none */
     void *packed_mem;                 /* packed copies of the matrices (pack_weights.c) */
     size_t packed_bytes;
+    void **owned;                     /* private copies of the 1-D vectors */
+    int n_owned, cap_owned;
 };
+
+/* Row tok of the token embedding as floats; scratch must hold
+ * tok_embd.row_bytes (the row is read without mapping file pages). */
+void ingot_model_embed_row(const ingot_model *m, int32_t tok, void *scratch, float *out);
 
 /* Packs every matrix the chosen kernel set has packed kernels for
  * (model/pack_weights.c): _start allocates the packed copies, points the
