@@ -44,14 +44,6 @@ static void axpy_f16_avx2(float w, const uint16_t *v, float *o, int n) {
 /* Keys (or values) converted to float per chunk, shared by the heads. */
 #define ATT_CHUNK 128
 
-/* 8 sums of a[0..7] (each lane-summed as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)),
- * whatever its slot): slot m of the result = sum of a[m]. */
-static inline __m256 hsum8x8(const __m256 a[8]) {
-    const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
-    const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-}
-
 static inline __m256 round_f16x8(__m256 x) {
     return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
@@ -67,10 +59,87 @@ static void rows_to_f32(const uint16_t *src, size_t stride, int m, int hd, float
         for (int d = 0; d < hd; d += 8) _mm256_storeu_ps(dst + (size_t)j * hd + d, _mm256_setzero_ps());
 }
 
+/* Keys [0, m) of a chunk, transposed: dst[d * ld + j] = key j's
+ * dimension d as float, zero for m <= j < ld (ld a multiple of 16), so a
+ * vector load gives one dimension of 8 consecutive keys. */
+static void keys_to_f32_t(const uint16_t *src, size_t stride, int m, int hd, float *dst, int ld) {
+    for (int j0 = 0; j0 < ld; j0 += 8) {
+        for (int d0 = 0; d0 < hd; d0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = j0 + i < m ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + (size_t)(j0 + i) * stride + d0)))
+                                  : _mm256_setzero_ps();
+            /* 8x8 transpose */
+            const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *o = dst + (size_t)d0 * ld + j0;
+            _mm256_storeu_ps(o + 0 * (size_t)ld, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(o + 1 * (size_t)ld, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(o + 2 * (size_t)ld, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(o + 3 * (size_t)ld, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(o + 4 * (size_t)ld, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(o + 5 * (size_t)ld, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(o + 6 * (size_t)ld, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(o + 7 * (size_t)ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+    }
+}
+
+/* Scores of NR query rows (q rows hd apart) against 16 keys of a
+ * transposed chunk (kt + j, ld apart per dimension): each score is one
+ * FMA chain over d = 0..hd-1 in order, whatever NR is. Stores 8 scores
+ * per row, 16 when two8. */
+static inline __attribute__((always_inline)) void scores_nr(const int NR, const float *q, int hd, const float *kt,
+                                                            int ld, float *s, int ns, int two8, __m256 vscale) {
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < NR; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+    for (int d = 0; d < hd; d++) {
+        const __m256 k0 = _mm256_loadu_ps(kt + (size_t)d * ld), k1 = _mm256_loadu_ps(kt + (size_t)d * ld + 8);
+        for (int i = 0; i < NR; i++) {
+            const __m256 qv = _mm256_broadcast_ss(q + (size_t)i * hd + d);
+            a0[i] = _mm256_fmadd_ps(qv, k0, a0[i]);
+            a1[i] = _mm256_fmadd_ps(qv, k1, a1[i]);
+        }
+    }
+    for (int i = 0; i < NR; i++) {
+        _mm256_storeu_ps(s + (size_t)i * ns, _mm256_mul_ps(a0[i], vscale));
+        if (two8) _mm256_storeu_ps(s + (size_t)i * ns + 8, _mm256_mul_ps(a1[i], vscale));
+    }
+}
+
+/* out rows (NR of them, o[i]) += sum_j p[i][j] * v[j] over j < mr, dims
+ * [0, 8 W) of the chunk's value rows (v, hd apart), one FMA chain per
+ * output in order of j. */
+static inline __attribute__((always_inline)) void pv_nr(const int NR, const int W, float *const *o,
+                                                        const float *const *p, const float *v, int hd, int mr) {
+    __m256 acc[2][4];
+    for (int i = 0; i < NR; i++)
+        for (int w = 0; w < W; w++) acc[i][w] = _mm256_loadu_ps(o[i] + 8 * w);
+    for (int j = 0; j < mr; j++) {
+        __m256 vv[4];
+        for (int w = 0; w < W; w++) vv[w] = _mm256_loadu_ps(v + (size_t)j * hd + 8 * w);
+        for (int i = 0; i < NR; i++) {
+            const __m256 pj = _mm256_broadcast_ss(p[i] + j);
+            for (int w = 0; w < W; w++) acc[i][w] = _mm256_fmadd_ps(pj, vv[w], acc[i][w]);
+        }
+    }
+    for (int i = 0; i < NR; i++)
+        for (int w = 0; w < W; w++) _mm256_storeu_ps(o[i] + 8 * w, acc[i][w]);
+}
+
 /* Rows r < ntok * nh of the tile: token r / nh, head r % nh, which sees
- * nk + r / nh keys. Every row runs exactly the steps it would run alone
- * (its own 8-key groups, its own softmax length, its own sum over its
- * keys in order), so tiles and single tokens agree bit for bit. */
+ * nk + r / nh keys. Rows are computed in small blocks for register reuse,
+ * but every value is one chain in a fixed order: a score is the FMA chain
+ * of its dot over d, its softmax runs over its own keys (8-aligned), and
+ * an output is the FMA chain of p_j v_j over j; weights past a row's own
+ * keys are exact zeros, so blocking adds only exact +0 terms. Tiles and
+ * single tokens therefore agree bit for bit. */
 static void attend_tile_avx2(const float *q, size_t q_tok, size_t ldq, int nh, int ntok, const uint16_t *k,
                              const uint16_t *v, size_t kv_stride, int nk, int hd, float scale, float softcap,
                              float *out, size_t o_tok, size_t ldo, float *scratch) {
@@ -82,30 +151,34 @@ static void attend_tile_avx2(const float *q, size_t q_tok, size_t ldq, int nh, i
             _mm256_storeu_ps(qr + (size_t)r * hd + d,
                              round_f16x8(_mm256_loadu_ps(q + (size_t)(r / nh) * q_tok + (size_t)(r % nh) * ldq + d)));
     const __m256 vscale = _mm256_set1_ps(scale);
-    /* scores, 8 keys at a time */
+#define ROW_KEYS(r) (nk + (r) / nh)
+    /* scores, 4 rows x 16 keys at a time */
     for (int c0 = 0; c0 < NK; c0 += ATT_CHUNK) {
         const int m = NK - c0 < ATT_CHUNK ? NK - c0 : ATT_CHUNK;
-        rows_to_f32(k + (size_t)c0 * kv_stride, kv_stride, m, hd, buf);
-        for (int r = 0; r < R; r++) {
-            const int mr = nk + r / nh - c0 < m ? nk + r / nh - c0 : m; /* this row's keys in the chunk */
-            const float *qh = qr + (size_t)r * hd;
-            for (int j = 0; j < mr; j += 8) {
-                __m256 acc[8];
-                for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
-                const float *kb = buf + (size_t)j * hd;
-                for (int d = 0; d < hd; d += 8) {
-                    const __m256 qv = _mm256_loadu_ps(qh + d);
-                    for (int i = 0; i < 8; i++)
-                        acc[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + (size_t)i * hd + d), acc[i]);
+        const int ld = (m + 15) & ~15;
+        keys_to_f32_t(k + (size_t)c0 * kv_stride, kv_stride, m, hd, buf, ld);
+        for (int r0 = 0; r0 < R; r0 += 4) {
+            const int nr = R - r0 < 4 ? R - r0 : 4;
+            int mr = ROW_KEYS(r0 + nr - 1) - c0; /* the block's last row sees the most keys */
+            if (mr > m) mr = m;
+            for (int j = 0; j < mr; j += 16) {
+                const float *qb = qr + (size_t)r0 * hd;
+                float *sb = sc + (size_t)r0 * ns + c0 + j;
+                const int two8 = j + 8 < mr;
+                switch (nr) {
+                case 4: scores_nr(4, qb, hd, buf + j, ld, sb, ns, two8, vscale); break;
+                case 3: scores_nr(3, qb, hd, buf + j, ld, sb, ns, two8, vscale); break;
+                case 2: scores_nr(2, qb, hd, buf + j, ld, sb, ns, two8, vscale); break;
+                default: scores_nr(1, qb, hd, buf + j, ld, sb, ns, two8, vscale); break;
                 }
-                _mm256_storeu_ps(sc + (size_t)r * ns + c0 + j, _mm256_mul_ps(hsum8x8(acc), vscale));
             }
         }
     }
-    /* softmax per row over its own keys; weights rounded to F16 */
+    /* softmax per row over its own keys; weights rounded to F16, and zero
+     * past the row's keys up to the stride (the blocked sum reads them) */
     for (int r = 0; r < R; r++) {
         float *s = sc + (size_t)r * ns;
-        const int nkr = nk + r / nh, nsr = (nkr + 7) & ~7;
+        const int nkr = ROW_KEYS(r), nsr = (nkr + 7) & ~7;
         if (softcap > 0)
             for (int j = 0; j < nkr; j++) s[j] = softcap * tanhf(s[j] / softcap);
         for (int j = nkr; j < nsr; j++) s[j] = -INFINITY;
@@ -124,8 +197,9 @@ static void attend_tile_avx2(const float *q, size_t q_tok, size_t ldq, int nh, i
         }
         const __m256 inv = _mm256_set1_ps(1.0f / hsum256(sum));
         for (int j = 0; j < nsr; j += 8) _mm256_storeu_ps(s + j, round_f16x8(_mm256_mul_ps(_mm256_loadu_ps(s + j), inv)));
+        for (int j = nsr; j < ns; j++) s[j] = 0.0f;
     }
-    /* out = sum_j p_j v_j, in order of j, 64 dimensions at a time */
+    /* out = sum_j p_j v_j, in order of j: 2 rows x 32 dimensions at a time */
     for (int r = 0; r < R; r++) {
         float *o = out + (size_t)(r / nh) * o_tok + (size_t)(r % nh) * ldo;
         for (int d = 0; d < hd; d++) o[d] = 0.0f;
@@ -133,23 +207,40 @@ static void attend_tile_avx2(const float *q, size_t q_tok, size_t ldq, int nh, i
     for (int c0 = 0; c0 < NK; c0 += ATT_CHUNK) {
         const int m = NK - c0 < ATT_CHUNK ? NK - c0 : ATT_CHUNK;
         rows_to_f32(v + (size_t)c0 * kv_stride, kv_stride, m, hd, buf);
-        for (int r = 0; r < R; r++) {
-            const int mr = nk + r / nh - c0 < m ? nk + r / nh - c0 : m;
-            const float *p = sc + (size_t)r * ns + c0;
-            for (int d0 = 0; d0 < hd; d0 += 64) {
-                const int w = hd - d0 < 64 ? (hd - d0) / 8 : 8;
-                float *o = out + (size_t)(r / nh) * o_tok + (size_t)(r % nh) * ldo + d0;
-                __m256 acc[8];
-                for (int i = 0; i < w; i++) acc[i] = _mm256_loadu_ps(o + 8 * i);
-                for (int j = 0; j < mr; j++) {
-                    const __m256 pj = _mm256_broadcast_ss(p + j);
-                    const float *vb = buf + (size_t)j * hd + d0;
-                    for (int i = 0; i < w; i++) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vb + 8 * i), acc[i]);
+        for (int r0 = 0; r0 < R; r0 += 2) {
+            const int nr = R - r0 < 2 ? R - r0 : 2;
+            int mr = ROW_KEYS(r0 + nr - 1) - c0;
+            if (mr > m) mr = m;
+            if (mr <= 0) continue;
+            for (int d0 = 0; d0 < hd; d0 += 32) {
+                const int w = hd - d0 < 32 ? (hd - d0) / 8 : 4;
+                float *o[2];
+                const float *p[2];
+                for (int i = 0; i < nr; i++) {
+                    const int r = r0 + i;
+                    o[i] = out + (size_t)(r / nh) * o_tok + (size_t)(r % nh) * ldo + d0;
+                    p[i] = sc + (size_t)r * ns + c0;
                 }
-                for (int i = 0; i < w; i++) _mm256_storeu_ps(o + 8 * i, acc[i]);
+                const float *vb = buf + d0;
+                if (nr == 2) {
+                    switch (w) {
+                    case 4: pv_nr(2, 4, o, p, vb, hd, mr); break;
+                    case 3: pv_nr(2, 3, o, p, vb, hd, mr); break;
+                    case 2: pv_nr(2, 2, o, p, vb, hd, mr); break;
+                    default: pv_nr(2, 1, o, p, vb, hd, mr); break;
+                    }
+                } else {
+                    switch (w) {
+                    case 4: pv_nr(1, 4, o, p, vb, hd, mr); break;
+                    case 3: pv_nr(1, 3, o, p, vb, hd, mr); break;
+                    case 2: pv_nr(1, 2, o, p, vb, hd, mr); break;
+                    default: pv_nr(1, 1, o, p, vb, hd, mr); break;
+                    }
+                }
             }
         }
     }
+#undef ROW_KEYS
 }
 
 static void attend_f16_avx2(const float *q, size_t ldq, int nh, const uint16_t *k, const uint16_t *v,
