@@ -111,7 +111,12 @@ ingot_status ingot_model_pack_start(ingot_model *m, ingot_pack_run **out, ingot_
     size_t total = 0;
     for (int i = 0; i < n; i++) total += (ingot_weight_pack_size(r->ws[i]) + 63) & ~(size_t)63;
     void *mem = NULL;
-    if (posix_memalign(&mem, 64, total)) {
+    /* 2 MiB aligned and backed by transparent huge pages where the system
+     * allows it (THP "madvise" mode): generation streams every packed byte
+     * once per token, and with 4 KiB pages that is a TLB miss every 4 KiB */
+    const size_t huge = (size_t)2 << 20;
+    if (total >= huge) total = (total + huge - 1) & ~(huge - 1);
+    if (posix_memalign(&mem, total >= huge ? huge : 64, total)) {
         run_free(r);
         return ingot_error_set(err, INGOT_E_NOMEM, "%s: cannot allocate %zu bytes for packed weights",
                                m->path, total);
@@ -124,6 +129,9 @@ ingot_status ingot_model_pack_start(ingot_model *m, ingot_pack_run **out, ingot_
         at += (ingot_weight_pack_size(w) + 63) & ~(size_t)63;
         r->first[i + 1] = r->first[i] + units_of(w);
     }
+#ifdef MADV_HUGEPAGE
+    if (total >= huge) (void)madvise(mem, total, MADV_HUGEPAGE);
+#endif
     m->packed_mem = mem;
     m->packed_bytes = total;
     r->m = m;
