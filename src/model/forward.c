@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "model/context.h"
 #include "tensor/attn.h"
+#include "tensor/kernels.h"
 
 typedef struct fwd {
     ingot_context *c;
@@ -44,7 +45,7 @@ static void store_kv_row(ingot_context *c, int il, int32_t pos, int64_t off, con
     size_t idx = ((size_t)il * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim + (size_t)off;
     if (c->kv_elt == 2) {
         uint16_t *d = (uint16_t *)cache + idx;
-        for (int64_t i = 0; i < n; i++) d[i] = ingot_fp32_to_fp16(src[i]);
+        ingot_kernels_get()->quantize_act[INGOT_TYPE_F16](src, d, n); /* F16C where there is one */
     } else {
         memcpy((float *)cache + idx, src, (size_t)n * 4);
     }

@@ -155,8 +155,12 @@ void ingot_weight_row(const ingot_weight *w, int64_t row, float *out) {
 void ingot_rmsnorm(float *out, const float *x, const float *weight, int64_t n, float eps) {
     /* Sum of squares and scale in double: a few thousand squares lose
      * digits in float. */
-    double ss = 0;
-    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    double s4[4] = {0, 0, 0, 0}; /* four running sums (vectorizable), then added in a fixed order */
+    int64_t i0 = 0;
+    for (; i0 + 4 <= n; i0 += 4)
+        for (int l = 0; l < 4; l++) s4[l] += (double)x[i0 + l] * x[i0 + l];
+    double ss = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    for (; i0 < n; i0++) ss += (double)x[i0] * x[i0];
     const float scale = (float)(1.0 / sqrt(ss / (double)n + eps));
     if (weight)
         for (int64_t i = 0; i < n; i++) out[i] = (x[i] * scale) * weight[i];
