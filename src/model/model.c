@@ -1,7 +1,9 @@
 /* Owns loading a model: opens the GGUF, reads hyperparameters, binds every
  * weight by the architecture's tensor names with shape and type checks,
- * and answers questions about the model (info, type histogram). Weights
- * stay in the file mapping; nothing is copied. */
+ * and answers questions about the model (info, type histogram). Matrices
+ * stay in the file mapping (or get packed copies, pack_weights.c); 1-D
+ * vectors are copied, and the mapping's pages are dropped after loading
+ * (release_mapping). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
