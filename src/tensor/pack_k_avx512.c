@@ -138,7 +138,18 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                 PK_UNROLL(8) for (int t = 0; t < NT; t++) {
                     const uint8_t *a = ab + (size_t)t * act_row + 32 * j;
                     __m512i s = _mm512_set1_epi32(pre[t][b - b0].k[j]);
-                    for (int i = 0; i < 8; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
+                    if (NT == 1) {
+                        /* one row: four short chains instead of one of
+                         * eight dependent dpbusd (int32 sums are exact, so
+                         * the grouping changes nothing) */
+                        __m512i c[4];
+                        c[0] = _mm512_dpbusd_epi32(s, u[0], bcast4(a));
+                        for (int i = 1; i < 4; i++) c[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[i], bcast4(a + 4 * i));
+                        for (int i = 4; i < 8; i++) c[i - 4] = _mm512_dpbusd_epi32(c[i - 4], u[i], bcast4(a + 4 * i));
+                        s = _mm512_add_epi32(_mm512_add_epi32(c[0], c[1]), _mm512_add_epi32(c[2], c[3]));
+                    } else {
+                        for (int i = 0; i < 8; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
+                    }
                     if (!(j & 1)) {
                         s_even[t] = s;
                     } else {
