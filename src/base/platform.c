@@ -63,6 +63,7 @@ static void detect_cpu(void) {
         s[48] = 0;
         const char *p = s;
         while (*p == ' ') p++;
+        for (size_t n = strlen(s); n && s[n - 1] == ' '; n--) s[n - 1] = 0;
         snprintf(cpu_model_name, sizeof cpu_model_name, "%s", p);
     }
 #elif defined(__aarch64__)
@@ -76,7 +77,10 @@ static void detect_cpu(void) {
     cpu_features.dotprod = cpu_features.fp16 = true;
 #endif
 #endif
-#if defined(__linux__) && !(defined(__x86_64__) || defined(__i386__))
+    /* Linux: the name the OS reports wins over CPUID's brand string (a
+     * hypervisor may give the two differently; users, llama-bench and
+     * /proc/cpuinfo all show the OS's) */
+#if defined(__linux__)
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (f) {
         char line[256];
