@@ -123,7 +123,12 @@ static inline __attribute__((always_inline)) void pv_nr(const int NR, const int 
         for (int w = 0; w < W; w++) acc[i][w] = _mm256_loadu_ps(o[i] + 8 * w);
     for (int j = 0; j < mr; j++) {
         __m256 vv[4];
-        for (int w = 0; w < W; w++) vv[w] = _mm256_loadu_ps(v + (size_t)j * hd + 8 * w);
+        for (int w = 0; w < W; w++) {
+            vv[w] = _mm256_loadu_ps(v + (size_t)j * hd + 8 * w);
+            /* keep it in a register: folded into each row's FMA, the load
+             * is repeated per row and the loop becomes load-bound */
+            __asm__("" : "+x"(vv[w]));
+        }
         for (int i = 0; i < NR; i++) {
             const __m256 pj = _mm256_broadcast_ss(p[i] + j);
             for (int w = 0; w < W; w++) acc[i][w] = _mm256_fmadd_ps(pj, vv[w], acc[i][w]);
