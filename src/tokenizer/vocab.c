@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/platform.h"
 #include "tokenizer/tokenizer.h"
 
 /* ---- small buffers ---------------------------------------------------- */
@@ -135,6 +136,9 @@ ingot_status tok_vocab_init(ingot_tokenizer *t, int32_t n, ingot_error *err) {
     t->types = calloc((size_t)n, sizeof *t->types);
     if (!t->off || !t->len || !t->types || !tok_buf_reserve(&t->strs, (size_t)n * 8))
         return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for a vocabulary of %d tokens", (int)n);
+    ingot_prefault(t->off, (size_t)n * sizeof *t->off);
+    ingot_prefault(t->len, (size_t)n * sizeof *t->len);
+    ingot_prefault(t->strs.p, (size_t)n * 8);
     return INGOT_OK;
 }
 
@@ -214,6 +218,7 @@ ingot_status tok_vocab_index(ingot_tokenizer *t, ingot_error *err) {
     free(t->hash);
     t->hash = malloc((size_t)cap * sizeof *t->hash);
     if (!t->hash) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for the vocabulary index");
+    ingot_prefault(t->hash, (size_t)cap * sizeof *t->hash);
     for (uint32_t i = 0; i < cap; i++) t->hash[i] = (tok_hash_slot){-1, 0, 0, 0};
     t->hash_mask = cap - 1;
     t->hash_count = 0;
@@ -261,6 +266,7 @@ ingot_status tok_merges_init(ingot_tokenizer *t, int32_t n, ingot_error *err) {
     free(t->merges);
     t->merges = malloc(cap * sizeof *t->merges);
     if (!t->merges) return ingot_error_set(err, INGOT_E_NOMEM, "out of memory for %d merges", (int)n);
+    ingot_prefault(t->merges, cap * sizeof *t->merges);
     for (uint64_t i = 0; i < cap; i++) t->merges[i].key = UINT64_MAX;
     t->merges_mask = cap - 1;
     t->n_merges = 0;
