@@ -95,7 +95,7 @@ static void test_type(ingot_type t) {
     const int64_t lens32[] = {32, 64, 96, 896, 4160, 8224}, lens256[] = {256, 512, 2304, 4864, 8448};
     const int64_t *lens = is_k(t) ? lens256 : lens32;
     const size_t nlens = is_k(t) ? 5 : 6;
-    const int64_t ny_list[] = {1, 2, 3, 5, 8, 9, 13, 16, 23};
+    const int64_t ny_list[] = {1, 2, 3, 5, 8, 9, 13, 16, 23, 70};
     const char *sets[] = {"avx2", "avxvnni", "avx512", "amx", "neon"};
     int bad_row = 0, bad_close = 0, bad_set = 0, runs = 0;
     double worst = 0;
