@@ -132,6 +132,7 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
         const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)(a0 + (size_t)((t) + j) * act_row); \
         for (int64_t b = b0; b < b1; b++) {                                                      \
             const size_t i = (size_t)((t) * nbc + (b - b0) * (NT) + j);                          \
+            _mm_prefetch((const char *)&a[b + 8], _MM_HINT_T0); /* never faults */              \
             const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);                      \
             _mm256_store_si256((__m256i *)(aq + 32 * i), q);                                     \
             const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);                    \

@@ -71,10 +71,11 @@ static void prepare(ingot_type type, const ingot_block_q8_k *a, kact *p, float *
     }
 }
 
-PK_INLINE __m512i bcast4(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
+/* s + dot(u, the four bytes at p in every lane), read by the instruction
+ * itself ({1to16}: GCC 12 cannot fold a broadcast into vpdpbusd). */
+PK_INLINE __m512i dpbusd_bcst(__m512i s, __m512i u, const uint8_t *p) {
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(s) : "v"(u), "m"(*(const int32_t *)p));
+    return s;
 }
 
 /* vpshufb controls: bytes 4k+lo and 4k+hi of each 128-bit lane's dword k
@@ -143,12 +144,12 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                          * eight dependent dpbusd (int32 sums are exact, so
                          * the grouping changes nothing) */
                         __m512i c[4];
-                        c[0] = _mm512_dpbusd_epi32(s, u[0], bcast4(a));
-                        for (int i = 1; i < 4; i++) c[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[i], bcast4(a + 4 * i));
-                        for (int i = 4; i < 8; i++) c[i - 4] = _mm512_dpbusd_epi32(c[i - 4], u[i], bcast4(a + 4 * i));
+                        c[0] = dpbusd_bcst(s, u[0], a);
+                        for (int i = 1; i < 4; i++) c[i] = dpbusd_bcst(_mm512_setzero_si512(), u[i], a + 4 * i);
+                        for (int i = 4; i < 8; i++) c[i - 4] = dpbusd_bcst(c[i - 4], u[i], a + 4 * i);
                         s = _mm512_add_epi32(_mm512_add_epi32(c[0], c[1]), _mm512_add_epi32(c[2], c[3]));
                     } else {
-                        for (int i = 0; i < 8; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
+                        for (int i = 0; i < 8; i++) s = dpbusd_bcst(s, u[i], a + 4 * i);
                     }
                     if (!(j & 1)) {
                         s_even[t] = s;
@@ -210,7 +211,7 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                 PK_UNROLL(8) for (int t = 0; t < NT; t++) {
                     const uint8_t *a = ab + (size_t)t * act_row + 16 * j;
                     __m512i s = _mm512_set1_epi32(pre[t][b - b0].k[j]);
-                    for (int i = 0; i < 4; i++) s = _mm512_dpbusd_epi32(s, u[i], bcast4(a + 4 * i));
+                    for (int i = 0; i < 4; i++) s = dpbusd_bcst(s, u[i], a + 4 * i);
                     isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, scj));
                 }
             }
