@@ -130,9 +130,11 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
 #define PK_COPY(t, NT)                                                                           \
     for (int j = 0; j < (NT); j++) {                                                             \
         const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)(a0 + (size_t)((t) + j) * act_row); \
+        const ingot_block_q8_0 *an = (const ingot_block_q8_0 *)((const uint8_t *)a + 2 * act_row); \
         for (int64_t b = b0; b < b1; b++) {                                                      \
             const size_t i = (size_t)((t) * nbc + (b - b0) * (NT) + j);                          \
-            _mm_prefetch((const char *)&a[b + 8], _MM_HINT_T0); /* never faults */              \
+            /* the row after next (prefetches never fault) */                                   \
+            _mm_prefetch((const char *)&an[b], _MM_HINT_T0);                                     \
             const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);                      \
             _mm256_store_si256((__m256i *)(aq + 32 * i), q);                                     \
             const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);                    \
