@@ -29,6 +29,13 @@ PK_INLINE __m512i dpbusd_bcst(__m512i s, __m512i u, const uint8_t *p) {
     return s;
 }
 
+/* One activation row streams the weights from memory: ask for the block
+ * PK_PREFETCH bytes ahead (see pack_k_avx512.c; never faults). */
+#define PK_PREFETCH 8192
+PK_INLINE void pk_prefetch(const void *blk, size_t bytes) {
+    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch((const char *)blk + PK_PREFETCH + l, _MM_HINT_T0);
+}
+
 /* Activation blocks whose sums and scales are prepared at once. */
 #define PK_CHUNK 32
 
@@ -68,6 +75,7 @@ PK_INLINE void tile(ingot_type type, const int NT, const uint8_t *blk, const uin
     __m512 acc[8];
     for (int t = 0; t < NT; t++) acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy) : _mm512_setzero_ps();
     for (int64_t b = b0; b < b1; b++, blk += bb, aq += 32 * NT, ys += NT, dys += NT) {
+        if (NT == 1) pk_prefetch(blk, bb);
         /* the NT sums are independent chains, interleaved so that the
          * dot-product units never wait on one of them (two chains per row
          * measured no faster) */

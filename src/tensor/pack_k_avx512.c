@@ -71,6 +71,17 @@ static void prepare(ingot_type type, const ingot_block_q8_k *a, kact *p, float *
     }
 }
 
+/* Generation (one activation row) streams each weight byte from memory
+ * once, and the hardware prefetcher alone keeps too few lines in flight:
+ * asking for the block PK_PREFETCH bytes ahead took a sweep over 40
+ * packed Q4_K 8192 x 2048 matrices (377 MB) from ~35 to ~60 GB/s on 2
+ * threads (4 KiB and 8 KiB alike; 16 KiB and 1 KiB less). Prefetches
+ * never fault, so reading past the weight is harmless. */
+#define PK_PREFETCH 8192
+PK_INLINE void pk_prefetch(const void *blk, size_t bytes) {
+    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch((const char *)blk + PK_PREFETCH + l, _MM_HINT_T0);
+}
+
 /* s + dot(u, the four bytes at p in every lane), read by the instruction
  * itself ({1to16}: GCC 12 cannot fold a broadcast into vpdpbusd). */
 PK_INLINE __m512i dpbusd_bcst(__m512i s, __m512i u, const uint8_t *p) {
@@ -126,6 +137,7 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
             acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy + 16 * g) : _mm512_setzero_ps();
         for (int64_t b = b0; b < b1; b++) {
             const ingot_pack_q4_k *p = (const ingot_pack_q4_k *)(w + (size_t)g * gb) + b;
+            if (NT == 1) pk_prefetch(p, sizeof *p);
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
             __m512i sp[4], mp[4], isum[8], s_even[8];
             q4k_scales(p, sp, mp);
@@ -191,6 +203,7 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
             acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy + 16 * g) : _mm512_setzero_ps();
         for (int64_t b = b0; b < b1; b++) {
             const uint8_t *blk = w + (size_t)g * gb + (size_t)b * INGOT_PACK_Q6_K_BYTES;
+            if (NT == 1) pk_prefetch(blk, INGOT_PACK_Q6_K_BYTES);
             const uint8_t *q = blk + ingot_pack_q6_k_q(b);
             const int8_t *sc = (const int8_t *)(blk + ingot_pack_q6_k_scales(b));
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
