@@ -14,27 +14,8 @@
 #include <string.h>
 
 #include "tensor/pack.h"
+#include "tensor/pack_avx512.h"
 #include "tensor/quants.h"
-
-#define PK_INLINE static inline __attribute__((always_inline))
-#define PK_PRAGMA(x) _Pragma(#x)
-#define PK_UNROLL(n) PK_PRAGMA(GCC unroll n)
-/* s + dot(u, four bytes at p broadcast to every lane), the four bytes
- * read by the instruction itself ({1to16}): GCC 12 has no pattern that
- * folds a broadcast into vpdpbusd and emits a separate vpbroadcastd,
- * which doubles the instructions of the inner loop and makes it
- * front-end bound. */
-PK_INLINE __m512i dpbusd_bcst(__m512i s, __m512i u, const uint8_t *p) {
-    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(s) : "v"(u), "m"(*(const int32_t *)p));
-    return s;
-}
-
-/* One activation row streams the weights from memory: ask for the block
- * PK_PREFETCH bytes ahead (see pack_k_avx512.c; never faults). */
-#define PK_PREFETCH 8192
-PK_INLINE void pk_prefetch(const void *blk, size_t bytes) {
-    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch((const char *)blk + PK_PREFETCH + l, _MM_HINT_T0);
-}
 
 /* Activation blocks whose sums and scales are prepared at once. */
 #define PK_CHUNK 32
@@ -70,12 +51,16 @@ static size_t pk_block_bytes(ingot_type type) {
  * loads, not the dot products, set the pace. The running sums start at 0
  * when b0 == 0, else continue from y. */
 PK_INLINE void tile(ingot_type type, const int NT, const uint8_t *blk, const uint8_t *aq, int64_t b0,
-                    int64_t b1, const int32_t *ys, const float *dys, float *y, size_t ldy) {
+                    int64_t b1, const int32_t *ys, const float *dys, float *y, size_t ldy, const uint8_t *pf) {
     const size_t bb = pk_block_bytes(type);
     __m512 acc[8];
     for (int t = 0; t < NT; t++) acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy) : _mm512_setzero_ps();
     for (int64_t b = b0; b < b1; b++, blk += bb, aq += 32 * NT, ys += NT, dys += NT) {
         if (NT == 1) pk_prefetch(blk, bb);
+        else if (pf) {
+            pk_prefetch_l2(pf, bb);
+            pf += bb;
+        }
         /* the NT sums are independent chains, interleaved so that the
          * dot-product units never wait on one of them (two chains per row
          * measured no faster) */
@@ -100,25 +85,6 @@ PK_INLINE void tile(ingot_type type, const int NT, const uint8_t *blk, const uin
  * 8 activation rows. */
 #define PK_TT 64
 
-/* The tiles of nt rows: 8 rows each, then 4, 2, 1. */
-#define PK_TILES(nt, BODY)                         \
-    do {                                           \
-        int t_ = 0;                                \
-        for (; t_ + 8 <= (nt); t_ += 8) {          \
-            BODY(t_, 8);                           \
-        }                                          \
-        if (t_ + 4 <= (nt)) {                      \
-            BODY(t_, 4);                           \
-            t_ += 4;                               \
-        }                                          \
-        if (t_ + 2 <= (nt)) {                      \
-            BODY(t_, 2);                           \
-            t_ += 2;                               \
-        }                                          \
-        if (t_ < (nt)) {                           \
-            BODY(t_, 1);                           \
-        }                                          \
-    } while (0)
 
 PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
                            size_t act_row, int64_t ny, float *y, size_t ldy) {
@@ -163,10 +129,13 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
 #undef PK_COPY
             for (int64_t g = 0; g < ngroups; g++) {
                 const uint8_t *blk = (const uint8_t *)w + (size_t)g * gb + (size_t)b0 * bb;
+                /* the first tile asks for the next group's blocks (see
+                 * pk_prefetch_l2) */
+                const uint8_t *nxt = g + 1 < ngroups ? blk + gb : NULL;
                 float *yg = y0 + 16 * g;
 #define PK_RUN(t, NT)                                                                              \
     tile(type, NT, blk, aq + (size_t)(t) * nbc * 32, b0, b1, ys + (t) * nbc, dys + (t) * nbc, \
-         yg + (size_t)(t) * ldy, ldy)
+         yg + (size_t)(t) * ldy, ldy, (t) == 0 ? nxt : NULL)
                 PK_TILES(nt, PK_RUN);
 #undef PK_RUN
             }

@@ -35,11 +35,9 @@
 #include <string.h>
 
 #include "tensor/pack.h"
+#include "tensor/pack_avx512.h"
 #include "tensor/quants.h"
 
-#define PK_INLINE static inline __attribute__((always_inline))
-#define PK_PRAGMA(x) _Pragma(#x)
-#define PK_UNROLL(n) PK_PRAGMA(GCC unroll n)
 /* Super-blocks whose activation data is prepared at once. */
 #define KC 16
 #define QK INGOT_QK_K
@@ -69,24 +67,6 @@ static void prepare(ingot_type type, const ingot_block_q8_k *a, kact *p, float *
         p->c[i] = words(8 * s[2 * i], 8 * s[2 * i + 1]);
         p->m[i] = words(s[2 * i], s[2 * i + 1]);
     }
-}
-
-/* Generation (one activation row) streams each weight byte from memory
- * once, and the hardware prefetcher alone keeps too few lines in flight:
- * asking for the block PK_PREFETCH bytes ahead took a sweep over 40
- * packed Q4_K 8192 x 2048 matrices (377 MB) from ~35 to ~60 GB/s on 2
- * threads (4 KiB and 8 KiB alike; 16 KiB and 1 KiB less). Prefetches
- * never fault, so reading past the weight is harmless. */
-#define PK_PREFETCH 8192
-PK_INLINE void pk_prefetch(const void *blk, size_t bytes) {
-    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch((const char *)blk + PK_PREFETCH + l, _MM_HINT_T0);
-}
-
-/* s + dot(u, the four bytes at p in every lane), read by the instruction
- * itself ({1to16}: GCC 12 cannot fold a broadcast into vpdpbusd). */
-PK_INLINE __m512i dpbusd_bcst(__m512i s, __m512i u, const uint8_t *p) {
-    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(s) : "v"(u), "m"(*(const int32_t *)p));
-    return s;
 }
 
 /* vpshufb controls: bytes 4k+lo and 4k+hi of each 128-bit lane's dword k
@@ -128,7 +108,7 @@ PK_INLINE void q4k_scales(const ingot_pack_q4_k *p, __m512i sp[4], __m512i mp[4]
  * b0 == 0, else continue from y. */
 PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngroups, const uint8_t *act,
                         size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC], const float dys[8][KC],
-                        float *y, size_t ldy) {
+                        float *y, size_t ldy, const uint8_t *pf) {
     const size_t gb = (size_t)nb * sizeof(ingot_pack_q4_k);
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     for (int64_t g = 0; g < ngroups; g++) {
@@ -138,6 +118,7 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
         for (int64_t b = b0; b < b1; b++) {
             const ingot_pack_q4_k *p = (const ingot_pack_q4_k *)(w + (size_t)g * gb) + b;
             if (NT == 1) pk_prefetch(p, sizeof *p);
+            else if (pf) pk_prefetch_l2(pf + (size_t)b * sizeof *p, sizeof *p);
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
             __m512i sp[4], mp[4], isum[8], s_even[8];
             q4k_scales(p, sp, mp);
@@ -193,7 +174,7 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
 
 PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngroups, const uint8_t *act,
                         size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC], const float dys[8][KC],
-                        float *y, size_t ldy) {
+                        float *y, size_t ldy, const uint8_t *pf) {
     const size_t gb = (size_t)nb * INGOT_PACK_Q6_K_BYTES;
     const __m512i m6 = _mm512_set1_epi8(0x3f), m3 = _mm512_set1_epi8(0x03), m4 = _mm512_set1_epi8(0x0f);
     const __m512i m30 = _mm512_set1_epi8(0x30);
@@ -204,6 +185,7 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
         for (int64_t b = b0; b < b1; b++) {
             const uint8_t *blk = w + (size_t)g * gb + (size_t)b * INGOT_PACK_Q6_K_BYTES;
             if (NT == 1) pk_prefetch(blk, INGOT_PACK_Q6_K_BYTES);
+            else if (pf) pk_prefetch_l2(pf + (size_t)b * INGOT_PACK_Q6_K_BYTES, INGOT_PACK_Q6_K_BYTES);
             const uint8_t *q = blk + ingot_pack_q6_k_q(b);
             const int8_t *sc = (const int8_t *)(blk + ingot_pack_q6_k_scales(b));
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
@@ -239,11 +221,11 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
 
 PK_INLINE void tile(ingot_type type, const int NT, int64_t nb, const uint8_t *w, int64_t ngroups,
                     const uint8_t *act, size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC],
-                    const float dys[8][KC], float *y, size_t ldy) {
+                    const float dys[8][KC], float *y, size_t ldy, const uint8_t *pf) {
     if (type == INGOT_TYPE_Q4_K)
-        q4k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy);
+        q4k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy, pf);
     else
-        q6k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy);
+        q6k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy, pf);
 }
 
 /* Activation rows that share one pass over a group's weights (see
@@ -269,25 +251,15 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
             }
             for (int64_t g = 0; g < ngroups; g++) {
                 const uint8_t *wg = (const uint8_t *)w + (size_t)g * gb;
+                /* the first tile asks for the next group's super-blocks
+                 * (see pk_prefetch_l2) */
+                const uint8_t *nxt = g + 1 < ngroups ? wg + gb : NULL;
                 float *yg = y0 + 16 * g;
-                /* row blocks of 8, 4, 2, 1 activation rows */
-                int t = 0;
-                for (; t + 8 <= nt; t += 8)
-                    tile(type, 8, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
-                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
-                if (t + 4 <= nt) {
-                    tile(type, 4, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
-                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
-                    t += 4;
-                }
-                if (t + 2 <= nt) {
-                    tile(type, 2, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
-                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
-                    t += 2;
-                }
-                if (t < nt)
-                    tile(type, 1, nb, wg, 1, a0 + (size_t)t * act_row, act_row, b0, b1,
-                         (const kact(*)[KC])pre + t, (const float(*)[KC])dys + t, yg + (size_t)t * ldy, ldy);
+#define KT_RUN(t, NT)                                                                                      \
+    tile(type, NT, nb, wg, 1, a0 + (size_t)(t) * act_row, act_row, b0, b1, (const kact(*)[KC])pre + (t), \
+         (const float(*)[KC])dys + (t), yg + (size_t)(t) * ldy, ldy, (t) == 0 ? nxt : NULL)
+                PK_TILES(nt, KT_RUN);
+#undef KT_RUN
             }
         }
     }
