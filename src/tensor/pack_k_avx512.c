@@ -103,20 +103,20 @@ PK_INLINE void q4k_scales(const ingot_pack_q4_k *p, __m512i sp[4], __m512i mp[4]
     mp[3] = _mm512_shuffle_epi8(mhi, p23);
 }
 
-/* NT activation rows (1..8) against groups [0, ngroups), super-blocks
+/* NT activation rows (1..8) against the group at w, super-blocks
  * [b0, b1); pre/dys indexed [t][b - b0]. The running sums start at 0 when
- * b0 == 0, else continue from y. */
-PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngroups, const uint8_t *act,
+ * b0 == 0, else continue from y. pf: the next group's weights to
+ * prefetch, or NULL (batches only; see pk_prefetch_l2). */
+PK_INLINE void q4k_tile(const int NT, const uint8_t *w, const uint8_t *act,
                         size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC], const float dys[8][KC],
                         float *y, size_t ldy, const uint8_t *pf) {
-    const size_t gb = (size_t)nb * sizeof(ingot_pack_q4_k);
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    for (int64_t g = 0; g < ngroups; g++) {
+    {
         __m512 acc[8];
         for (int t = 0; t < NT; t++)
-            acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy + 16 * g) : _mm512_setzero_ps();
+            acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy) : _mm512_setzero_ps();
         for (int64_t b = b0; b < b1; b++) {
-            const ingot_pack_q4_k *p = (const ingot_pack_q4_k *)(w + (size_t)g * gb) + b;
+            const ingot_pack_q4_k *p = (const ingot_pack_q4_k *)w + b;
             if (NT == 1) pk_prefetch(p, sizeof *p);
             else if (pf) pk_prefetch_l2(pf + (size_t)b * sizeof *p, sizeof *p);
             const uint8_t *ab = act + (size_t)b * sizeof(ingot_block_q8_k) + offsetof(ingot_block_q8_k, qs);
@@ -168,22 +168,21 @@ PK_INLINE void q4k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                 acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(dm, dyv), _mm512_cvtepi32_ps(ms), acc[t]);
             }
         }
-        for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy + 16 * g, acc[t]);
+        for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, acc[t]);
     }
 }
 
-PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngroups, const uint8_t *act,
+PK_INLINE void q6k_tile(const int NT, const uint8_t *w, const uint8_t *act,
                         size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC], const float dys[8][KC],
                         float *y, size_t ldy, const uint8_t *pf) {
-    const size_t gb = (size_t)nb * INGOT_PACK_Q6_K_BYTES;
     const __m512i m6 = _mm512_set1_epi8(0x3f), m3 = _mm512_set1_epi8(0x03), m4 = _mm512_set1_epi8(0x0f);
     const __m512i m30 = _mm512_set1_epi8(0x30);
-    for (int64_t g = 0; g < ngroups; g++) {
+    {
         __m512 acc[8];
         for (int t = 0; t < NT; t++)
-            acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy + 16 * g) : _mm512_setzero_ps();
+            acc[t] = b0 ? _mm512_loadu_ps(y + (size_t)t * ldy) : _mm512_setzero_ps();
         for (int64_t b = b0; b < b1; b++) {
-            const uint8_t *blk = w + (size_t)g * gb + (size_t)b * INGOT_PACK_Q6_K_BYTES;
+            const uint8_t *blk = w + (size_t)b * INGOT_PACK_Q6_K_BYTES;
             if (NT == 1) pk_prefetch(blk, INGOT_PACK_Q6_K_BYTES);
             else if (pf) pk_prefetch_l2(pf + (size_t)b * INGOT_PACK_Q6_K_BYTES, INGOT_PACK_Q6_K_BYTES);
             const uint8_t *q = blk + ingot_pack_q6_k_q(b);
@@ -215,17 +214,16 @@ PK_INLINE void q6k_tile(const int NT, int64_t nb, const uint8_t *w, int64_t ngro
                 acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(dys[t][b - b0])),
                                          _mm512_cvtepi32_ps(isum[t]), acc[t]);
         }
-        for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy + 16 * g, acc[t]);
+        for (int t = 0; t < NT; t++) _mm512_storeu_ps(y + (size_t)t * ldy, acc[t]);
     }
 }
 
-PK_INLINE void tile(ingot_type type, const int NT, int64_t nb, const uint8_t *w, int64_t ngroups,
-                    const uint8_t *act, size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC],
+PK_INLINE void tile(ingot_type type, const int NT, const uint8_t *w, const uint8_t *act, size_t act_row, int64_t b0, int64_t b1, const kact pre[8][KC],
                     const float dys[8][KC], float *y, size_t ldy, const uint8_t *pf) {
     if (type == INGOT_TYPE_Q4_K)
-        q4k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy, pf);
+        q4k_tile(NT, w, act, act_row, b0, b1, pre, dys, y, ldy, pf);
     else
-        q6k_tile(NT, nb, w, ngroups, act, act_row, b0, b1, pre, dys, y, ldy, pf);
+        q6k_tile(NT, w, act, act_row, b0, b1, pre, dys, y, ldy, pf);
 }
 
 /* Activation rows that share one pass over a group's weights (see
@@ -256,7 +254,7 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
                 const uint8_t *nxt = g + 1 < ngroups ? wg + gb : NULL;
                 float *yg = y0 + 16 * g;
 #define KT_RUN(t, NT)                                                                                      \
-    tile(type, NT, nb, wg, 1, a0 + (size_t)(t) * act_row, act_row, b0, b1, (const kact(*)[KC])pre + (t), \
+    tile(type, NT, wg, a0 + (size_t)(t) * act_row, act_row, b0, b1, (const kact(*)[KC])pre + (t), \
          (const float(*)[KC])dys + (t), yg + (size_t)(t) * ldy, ldy, (t) == 0 ? nxt : NULL)
                 PK_TILES(nt, KT_RUN);
 #undef KT_RUN
