@@ -114,7 +114,8 @@ void ingot_pack_fill_amx(ingot_kernels *k);
 void ingot_pack_fill_avx512(ingot_kernels *k);
 void ingot_pack_fill_avx2(ingot_kernels *k);
 void ingot_pack_fill_avxvnni(ingot_kernels *k);
-/* The K-quants' packed kernels (tensor/pack_k_avx512.c), called by
- * ingot_pack_fill_avx512. */
+/* The K-quants' packed kernels (tensor/pack_k_avx512.c, pack_k_avx2.c),
+ * called by ingot_pack_fill_avx512 and ingot_kernels_fill_avx2. */
 void ingot_pack_k_fill_avx512(ingot_kernels *k);
+void ingot_pack_k_fill_avx2(ingot_kernels *k);
 #endif

@@ -219,5 +219,6 @@ void ingot_kernels_fill_avx2(ingot_kernels *k) {
     k->quantize_act[INGOT_TYPE_Q8_K] = act_q8_k_avx2;
     ingot_kernels_fill_k_avx2(k);
     ingot_pack_fill_avx2(k);
+    ingot_pack_k_fill_avx2(k);
 }
 #endif
