@@ -159,7 +159,7 @@ static void check_batch_equivalence(void) {
 
 /* A 48-token batch (big enough for the panel kernels) gives exactly the
  * logits of feeding the same tokens one at a time, for the types whose
- * products have batch kernels of their own. */
+ * products have batch kernels of their own, with 1, 2 or 3 threads. */
 static void check_big_batch(const char *file) {
     ingot_error err = {0};
     ingot_model *m = NULL;
@@ -186,6 +186,24 @@ static void check_big_batch(const char *file) {
         }
         printf("%-22s one batch of %d == one at a time on %d rows\n", file, N, same);
         CHECK(same == N, "%s: batch and sequential logits differ on %d rows", file, N - same);
+        /* Thread counts: 1 (static rows), 2 and 3 (packed units handed
+         * out at run time for the batch, static rows for the single
+         * token) give the same bits. */
+        for (int nt = 1; nt <= 3; nt += 2) {
+            cp.n_threads = nt;
+            ingot_context *t = NULL;
+            CHECK(ingot_context_new(m, &cp, &t, &err) == 0, "%s", err.message);
+            if (!t) continue;
+            CHECK(ingot_context_decode(t, ids, N, true) == 0, "%s", ingot_context_errmsg(t));
+            CHECK(memcmp(la, ingot_context_logits(t, NULL), (size_t)N * NV * sizeof(float)) == 0,
+                  "%s: %d threads give other batch logits than 2", file, nt);
+            CHECK(ingot_context_decode(t, &ids[0], 1, false) == 0, "%s", ingot_context_errmsg(t));
+            CHECK(ingot_context_decode(b, &ids[0], 1, false) == 0, "%s", ingot_context_errmsg(b));
+            CHECK(memcmp(ingot_context_logits(b, NULL), ingot_context_logits(t, NULL), NV * sizeof(float)) == 0,
+                  "%s: %d threads give other single-token logits than 2", file, nt);
+            ingot_context_truncate(b, N);
+            ingot_context_free(t);
+        }
     }
     ingot_context_free(a);
     ingot_context_free(b);

@@ -32,6 +32,9 @@ struct ingot_pool {
     /* Sense-reversing barrier for ingot_pool_barrier. */
     atomic_int bar_count;
     atomic_int bar_sense;
+    /* ingot_pool_take's counter: reset by the barrier's last arriver and
+     * at task start, when no thread can be using it. */
+    atomic_llong work;
 };
 
 typedef struct {
@@ -120,6 +123,7 @@ void ingot_pool_barrier(ingot_pool *pool) {
     int sense = atomic_load_explicit(&pool->bar_sense, memory_order_relaxed);
     if (atomic_fetch_add_explicit(&pool->bar_count, 1, memory_order_acq_rel) == pool->n - 1) {
         atomic_store_explicit(&pool->bar_count, 0, memory_order_relaxed);
+        atomic_store_explicit(&pool->work, 0, memory_order_relaxed);
         atomic_store_explicit(&pool->bar_sense, !sense, memory_order_release);
         return;
     }
@@ -132,6 +136,10 @@ void ingot_pool_barrier(ingot_pool *pool) {
     }
 }
 
+long long ingot_pool_take(ingot_pool *pool) {
+    return atomic_fetch_add_explicit(&pool->work, 1, memory_order_relaxed);
+}
+
 void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg) {
     if (!pool || pool->n == 1) {
         fn(arg, 0, 1);
@@ -139,6 +147,7 @@ void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg) {
     }
     pool->fn = fn;
     pool->arg = arg;
+    atomic_store(&pool->work, 0);
     atomic_store(&pool->pending, pool->n - 1);
     pthread_mutex_lock(&pool->mu);
     atomic_fetch_add_explicit(&pool->gen, 1, memory_order_release);

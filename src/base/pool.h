@@ -23,6 +23,14 @@ void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg);
  * pool_run per operation. */
 void ingot_pool_barrier(ingot_pool *pool);
 
+/* A work counter shared by the threads of the running task: returns
+ * 0, 1, 2, ... across all threads' calls, and starts again at 0 after
+ * every ingot_pool_barrier and at the start of every task. So between two
+ * barriers one piece of work can be handed out in units to whichever
+ * thread is free (results must not depend on who takes which unit).
+ * Only for pools of more than one thread (ingot_pool_size > 1). */
+long long ingot_pool_take(ingot_pool *pool);
+
 /* Splits [0, n) into nth near-equal ranges; range ith is [*lo, *hi). */
 static inline void ingot_split(long long n, int ith, int nth, long long *lo, long long *hi) {
     long long per = n / nth, rem = n % nth;

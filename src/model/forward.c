@@ -264,7 +264,7 @@ static void forward_task(void *arg, int ith, int nth) {
             nj = prepare_jobs(c, ws, ys, ld, 3, c->xb, n, E, jobs, ith, nth);
         }
         ingot_pool_barrier(pool);
-        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
         ingot_pool_barrier(pool);
         qkv_post(f, il, ith, nth);
         ingot_pool_barrier(pool);
@@ -277,7 +277,7 @@ static void forward_task(void *arg, int ith, int nth) {
             nj = prepare_jobs(c, ws, ys, ld, 1, c->attn, n, Q, jobs, ith, nth);
         }
         ingot_pool_barrier(pool);
-        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
         ingot_pool_barrier(pool);
         for (long long t = t0; t < t1; t++) {
             float *o = c->out + t * E, *x = c->x + t * E;
@@ -299,7 +299,7 @@ static void forward_task(void *arg, int ith, int nth) {
             nj = prepare_jobs(c, ws, ys, ld, 2, c->xb, n, E, jobs, ith, nth);
         }
         ingot_pool_barrier(pool);
-        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
         ingot_pool_barrier(pool);
         {
             /* by tokens, or by slices of each row when there are fewer
@@ -325,7 +325,7 @@ static void forward_task(void *arg, int ith, int nth) {
             nj = prepare_jobs(c, ws, ys, ld, 1, c->ffh, n, F, jobs, ith, nth);
         }
         ingot_pool_barrier(pool);
-        ingot_mm_run(ith, nth, jobs, nj, n);
+        ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
         ingot_pool_barrier(pool);
         const float *next_norm = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : NULL;
         for (long long t = t0; t < t1; t++) {
@@ -353,7 +353,7 @@ static void forward_task(void *arg, int ith, int nth) {
         prepare_jobs(c, ws, ys, ld, 1, c->xb, rows, E, jobs, ith, nth);
     }
     ingot_pool_barrier(pool);
-    ingot_mm_run(ith, nth, jobs, 1, rows);
+    ingot_mm_run_pool(pool, ith, nth, jobs, 1, rows);
     if (hp->final_softcap > 0) {
         ingot_pool_barrier(pool);
         const float cap = hp->final_softcap;

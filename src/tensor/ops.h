@@ -51,6 +51,11 @@ typedef struct ingot_mm_job {
 /* Runs several products over the same n activation rows (e.g. q, k and v)
  * as one pool of output rows split evenly across threads. */
 void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n);
+/* The same inside a task of pool: packed weights are handed out in units
+ * through ingot_pool_take, so the call must sit between two barriers (or
+ * the task's start and a barrier or its end) with no other taker there.
+ * pool NULL: as ingot_mm_run. */
+void ingot_mm_run_pool(ingot_pool *pool, int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n);
 
 /* Convenience for code outside a task: convert + product on the pool.
  * scratch: n * ingot_act_row_bytes(w) bytes, 64-byte aligned. */
