@@ -1,8 +1,9 @@
 /* Owns the forward pass's element-wise ops and the weight x activations
  * product. Activations are converted to the weight type's vec_dot_type
  * first (as llama.cpp does, so quantized models see the same rounding),
- * then each thread computes a contiguous range of output rows for every
- * token. */
+ * then each thread computes whole output rows for every token: an even
+ * contiguous share of them, or (packed weights, batches, a pool) units of
+ * row groups taken from the pool's counter as threads come free. */
 #include "tensor/ops.h"
 
 #include <math.h>

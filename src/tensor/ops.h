@@ -49,7 +49,8 @@ typedef struct ingot_mm_job {
 } ingot_mm_job;
 
 /* Runs several products over the same n activation rows (e.g. q, k and v)
- * as one pool of output rows split evenly across threads. */
+ * as one pool of output rows split evenly across threads (each thread
+ * calls it with its ith). */
 void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n);
 /* The same inside a task of pool: packed weights are handed out in units
  * through ingot_pool_take, so the call must sit between two barriers (or
