@@ -60,7 +60,9 @@ static void run(ingot_pool *pool, ingot_type type, int64_t rows, int64_t cols, i
     for (int64_t i = 0; i < batch * cols; i++) x[i] = (float)(int)(rnd() % 2001 - 1000) / 500.0f;
     float *y = malloc((size_t)batch * (size_t)rows * sizeof *y);
     void *scratch = NULL;
-    size_t sb = ingot_act_row_bytes(&w) * (size_t)batch + 64;
+    /* enough for either pass (packed products may want their own layout
+     * of the activations: ingot_matmul_scratch_bytes) */
+    size_t sb = ingot_act_row_bytes(&w) * (size_t)batch + ingot_packed_act_bytes(batch, cols / 32) + 64;
     if (posix_memalign(&scratch, 64, sb)) return;
     void *packed = NULL;
     const size_t psize = ingot_weight_pack_size(&w);

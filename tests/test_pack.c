@@ -87,6 +87,60 @@ static void make_act(ingot_type vt, int64_t n, int64_t ny, int mode, uint8_t *ou
     free(f);
 }
 
+/* A set's packed_gemm_act on the layout its packed_act_row makes of the
+ * ny activation rows, against the scalar kernel's results want (ldy
+ * apart): whole range, then groups [1, ngroups). Returns the mismatches. */
+static int check_packed_act(const ingot_kernels *ks, ingot_type t, int64_t n, const uint8_t *pk, size_t gb,
+                            int64_t ngroups, const uint8_t *act, size_t act_row, int64_t ny, const float *want,
+                            size_t ldy) {
+    int bad = 0;
+    const int64_t rows = 16 * ngroups;
+    void *buf = NULL;
+    if (posix_memalign(&buf, 64, ingot_packed_act_bytes(ny, n / 32))) return 1;
+    ingot_packed_act pa;
+    ingot_packed_act_init(&pa, buf, ny, n / 32);
+    /* rows in reverse: each is independent of the others */
+    for (int64_t j = ny - 1; j >= 0; j--) ks->packed_act_row(act + (size_t)j * act_row, j, &pa);
+    float *y = malloc(ldy * (size_t)ny * sizeof *y);
+    memset(y, 0xff, ldy * (size_t)ny * sizeof *y);
+    ks->packed_gemm_act[t](n, pk, ngroups, &pa, y, ldy);
+    for (int64_t j = 0; j < ny; j++)
+        if (memcmp(want + (size_t)j * ldy, y + (size_t)j * ldy, (size_t)rows * sizeof *y)) bad++;
+    memset(y, 0xff, ldy * (size_t)ny * sizeof *y);
+    ks->packed_gemm_act[t](n, pk + gb, ngroups - 1, &pa, y + 16, ldy);
+    for (int64_t j = 0; j < ny; j++)
+        if (memcmp(want + (size_t)j * ldy + 16, y + (size_t)j * ldy + 16, (size_t)(rows - 16) * sizeof *y)) bad++;
+    free(y);
+    free(buf);
+    return bad;
+}
+
+/* ingot_packed_act_place cuts every tile into 8s, then 4, 2, 1, and each
+ * row lies in exactly one sub-tile. */
+static void test_place(void) {
+    int bad = 0;
+    for (int64_t rows = 1; rows <= 200; rows++) {
+        int64_t prev_first = -1;
+        int prev_nt = 0;
+        for (int64_t t = 0; t < rows; t++) {
+            int64_t first;
+            int nt;
+            ingot_packed_act_place(rows, t, &first, &nt);
+            const int64_t t0 = t - t % INGOT_PACKED_ACT_TILE;
+            if (first > t || t >= first + nt || first < t0 || first + nt > rows) bad++;
+            if (first != prev_first) {
+                /* a new sub-tile starts where the last ended, no larger */
+                if (prev_first >= 0 && first != prev_first + prev_nt) bad++;
+                if (prev_first >= 0 && first != t0 && nt > prev_nt) bad++;
+                if (nt != 8 && nt != 4 && nt != 2 && nt != 1) bad++;
+                prev_first = first;
+                prev_nt = nt;
+            }
+        }
+    }
+    CHECK(bad == 0, "ingot_packed_act_place: %d inconsistent placements", bad);
+}
+
 static void test_type(ingot_type t) {
     const ingot_type_traits *tr = ingot_type_traits_get(t);
     const ingot_type vt = tr->vec_dot_type;
@@ -157,6 +211,19 @@ static void test_type(ingot_type t) {
                 for (int64_t j = 0; j < ny; j++)
                     if (memcmp(y + (size_t)j * ldy + 16, y2 + (size_t)j * ldy + 16, 32 * sizeof *y)) bad_set++;
                 runs++;
+                if (ks->packed_gemm_act[t]) {
+                    bad_set += check_packed_act(ks, t, n, pk, gb, ngroups, act, act_row, ny, y, ldy);
+                    /* more rows than one tile of the layout, with a tail of 4 + 2 + 1 */
+                    const int64_t ny2 = 64 + 8 + 7;
+                    uint8_t *act2 = malloc(act_row * (size_t)ny2);
+                    make_act(vt, n, ny2, mode, act2, act_row);
+                    float *y3 = malloc(ldy * (size_t)ny2 * sizeof *y3);
+                    ingot_pack_gemm_ref(t, n, pk, ngroups, act2, act_row, ny2, y3, ldy);
+                    bad_set += check_packed_act(ks, t, n, pk, gb, ngroups, act2, act_row, ny2, y3, ldy);
+                    free(y3);
+                    free(act2);
+                    runs += 2;
+                }
             }
             free(y);
             free(y2);
@@ -178,6 +245,7 @@ int main(void) {
         CHECK(ingot_pack_supported(types[i]), "type %d should have a packed layout", types[i]);
         test_type(types[i]);
     }
+    test_place();
     CHECK(!ingot_pack_supported(INGOT_TYPE_F32), "F32 has no packed layout");
     CHECK(ingot_pack_group_bytes(INGOT_TYPE_Q4_0, 48) == 0, "a row that is not whole blocks is not packable");
     CHECK(ingot_pack_group_bytes(INGOT_TYPE_Q4_K, 896) == 0, "a row that is not whole super-blocks is not packable");

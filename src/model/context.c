@@ -29,6 +29,21 @@ static size_t max_act_row(const ingot_model *m) {
     return mx;
 }
 
+/* Blocks per row of the widest weight whose products read an
+ * ingot_packed_act layout (0: none does). */
+static int64_t max_packed_act_nb(const ingot_model *m) {
+    int64_t mx = 0;
+#define UPD(w) do { if ((w).data && ingot_act_wants_packed(&(w)) && (w).ne0 / 32 > mx) mx = (w).ne0 / 32; } while (0)
+    UPD(m->output);
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        const ingot_layer *L = &m->layers[il];
+        UPD(L->wq); UPD(L->wk); UPD(L->wv); UPD(L->wqkv); UPD(L->wo);
+        UPD(L->w_gate); UPD(L->w_up); UPD(L->w_gate_up); UPD(L->w_down);
+    }
+#undef UPD
+    return mx;
+}
+
 ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *params, ingot_context **out,
                                ingot_error *err) {
     if (out) *out = NULL;
@@ -63,6 +78,8 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     c->act_row = max_act_row(model);
     size_t kv_bytes = align64((size_t)hp->n_layer * (size_t)n_ctx * (size_t)c->kv_dim * c->kv_elt);
     size_t act_bytes = align64((size_t)B * c->act_row);
+    c->act_pk_nb = max_packed_act_nb(model);
+    size_t act_pk_bytes = c->act_pk_nb ? ingot_packed_act_bytes(B, c->act_pk_nb) : 0;
     const int group = hp->n_head / hp->n_head_kv;
     /* Prompt attention takes up to 32 query rows (tokens x the heads of a
      * kv head) per call, keys and values converted once for all of them. */
@@ -82,6 +99,7 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
         align64((size_t)n_threads * (size_t)hp->head_dim * 4),                                  /* qtmp */
         (size_t)n_threads * c->embd_row_stride,                                                 /* embd_row */
         act_bytes, act_bytes, act_bytes,                                                        /* act[] */
+        act_pk_bytes,                                                                           /* act_pk */
         align64((size_t)B * (size_t)hp->n_vocab * 4),                                           /* logits */
     };
     size_t total = 0;
@@ -96,11 +114,13 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
     void **slots[] = {(void **)&c->kv_k, (void **)&c->kv_v, (void **)&c->x, (void **)&c->xb,
                       (void **)&c->out, (void **)&c->qkv, (void **)&c->attn, (void **)&c->ff,
                       (void **)&c->ffh, (void **)&c->rope_cs, (void **)&c->scores, (void **)&c->qtmp, (void **)&c->embd_row,
-                      (void **)&c->act[0], (void **)&c->act[1], (void **)&c->act[2], (void **)&c->logits};
+                      (void **)&c->act[0], (void **)&c->act[1], (void **)&c->act[2], (void **)&c->act_pk,
+                      (void **)&c->logits};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *slots[i] = pmem;
         pmem += sizes[i];
     }
+    if (!act_pk_bytes) c->act_pk = NULL;
     c->pool = ingot_pool_new(n_threads);
     if (!c->pool) {
         free(c->mem);

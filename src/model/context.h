@@ -30,6 +30,9 @@ struct ingot_context {
     size_t embd_row_stride;
     char *act[INGOT_ACT_SLOTS]; /* converted activations for products */
     size_t act_row;        /* bytes per converted row (max over weights) */
+    char *act_pk;          /* the Q8_0 rows again as ingot_packed_act, for
+                              packed kernels that want them so (else NULL) */
+    int64_t act_pk_nb;     /* blocks per row it holds (max over weights) */
     float *logits;         /* [logits_cap rows][n_vocab] */
     int32_t logits_cap, n_logit_rows;
     const struct ingot_attn_kernels *attn_kernels;

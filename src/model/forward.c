@@ -196,25 +196,31 @@ static void attention(const fwd *f, int il, int ith, int nth) {
 }
 
 /* Converts rows of x for each weight (once per distinct activation type)
- * and sets up the product jobs. Returns the number of jobs. */
+ * and sets up the product jobs. Returns the number of jobs. The Q8_0 rows
+ * also go into the packed kernels' own layout when one of the weights
+ * wants it (pa: this thread's description of it, which the jobs keep). */
 static int prepare_jobs(ingot_context *c, const ingot_weight *const *ws, float *const *ys, const int64_t *ldy,
                         int nw, const float *x, int64_t n, int64_t ne0, ingot_mm_job *jobs, int ith,
-                        int nth) {
+                        int nth, ingot_packed_act *pa) {
     ingot_type done[INGOT_ACT_SLOTS];
     int n_done = 0;
+    bool want_pa = false;
+    for (int i = 0; i < nw; i++) want_pa |= c->act_pk && ingot_act_wants_packed(ws[i]);
+    if (want_pa) ingot_packed_act_init(pa, c->act_pk, n, ne0 / 32);
     for (int i = 0; i < nw; i++) {
         ingot_type at = ingot_weight_act_type(ws[i]);
         int slot = -1;
         for (int j = 0; j < n_done; j++)
             if (done[j] == at) slot = j;
+        const bool q8 = want_pa && at == INGOT_TYPE_Q8_0;
         if (slot < 0) {
             slot = n_done;
             done[n_done++] = at;
-            ingot_act_convert(ith, nth, at, x, n, ne0, c->act[slot], c->act_row);
+            ingot_act_convert_packed(ith, nth, at, x, n, ne0, c->act[slot], c->act_row, q8 ? pa : NULL);
         }
         bool f32 = at == INGOT_TYPE_F32;
-        jobs[i] = (ingot_mm_job){ws[i], f32 ? (const void *)x : c->act[slot],
-                                 f32 ? (size_t)ne0 * 4 : c->act_row, ys[i], ldy[i]};
+        jobs[i] = (ingot_mm_job){ws[i], f32 ? (const void *)x : c->act[slot], f32 ? (size_t)ne0 * 4 : c->act_row,
+                                 ys[i], ldy[i], q8 && ingot_act_wants_packed(ws[i]) ? pa : NULL};
     }
     return nw;
 }
@@ -231,6 +237,7 @@ static void forward_task(void *arg, int ith, int nth) {
     long long t0, t1;
     ingot_split(n, ith, nth, &t0, &t1);
     ingot_mm_job jobs[3];
+    ingot_packed_act pact;
 
     /* Embeddings, rope tables for this batch's positions, first norm. */
     for (long long t = t0; t < t1; t++) {
@@ -256,12 +263,12 @@ static void forward_task(void *arg, int ith, int nth) {
             const ingot_weight *ws[] = {&L->wqkv};
             float *ys[] = {c->qkv};
             int64_t ld[] = {W};
-            nj = prepare_jobs(c, ws, ys, ld, 1, c->xb, n, E, jobs, ith, nth);
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->xb, n, E, jobs, ith, nth, &pact);
         } else {
             const ingot_weight *ws[] = {&L->wq, &L->wk, &L->wv};
             float *ys[] = {c->qkv, c->qkv + Q, c->qkv + Q + KV};
             int64_t ld[] = {W, W, W};
-            nj = prepare_jobs(c, ws, ys, ld, 3, c->xb, n, E, jobs, ith, nth);
+            nj = prepare_jobs(c, ws, ys, ld, 3, c->xb, n, E, jobs, ith, nth, &pact);
         }
         ingot_pool_barrier(pool);
         ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
@@ -274,7 +281,7 @@ static void forward_task(void *arg, int ith, int nth) {
             const ingot_weight *ws[] = {&L->wo};
             float *ys[] = {c->out};
             int64_t ld[] = {E};
-            nj = prepare_jobs(c, ws, ys, ld, 1, c->attn, n, Q, jobs, ith, nth);
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->attn, n, Q, jobs, ith, nth, &pact);
         }
         ingot_pool_barrier(pool);
         ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
@@ -291,12 +298,12 @@ static void forward_task(void *arg, int ith, int nth) {
             const ingot_weight *ws[] = {&L->w_gate_up};
             float *ys[] = {c->ff};
             int64_t ld[] = {2 * F};
-            nj = prepare_jobs(c, ws, ys, ld, 1, c->xb, n, E, jobs, ith, nth);
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->xb, n, E, jobs, ith, nth, &pact);
         } else {
             const ingot_weight *ws[] = {&L->w_gate, &L->w_up};
             float *ys[] = {c->ff, c->ff + F};
             int64_t ld[] = {2 * F, 2 * F};
-            nj = prepare_jobs(c, ws, ys, ld, 2, c->xb, n, E, jobs, ith, nth);
+            nj = prepare_jobs(c, ws, ys, ld, 2, c->xb, n, E, jobs, ith, nth, &pact);
         }
         ingot_pool_barrier(pool);
         ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
@@ -322,7 +329,7 @@ static void forward_task(void *arg, int ith, int nth) {
             const ingot_weight *ws[] = {&L->w_down};
             float *ys[] = {c->out};
             int64_t ld[] = {E};
-            nj = prepare_jobs(c, ws, ys, ld, 1, c->ffh, n, F, jobs, ith, nth);
+            nj = prepare_jobs(c, ws, ys, ld, 1, c->ffh, n, F, jobs, ith, nth, &pact);
         }
         ingot_pool_barrier(pool);
         ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
@@ -350,7 +357,7 @@ static void forward_task(void *arg, int ith, int nth) {
         const ingot_weight *ws[] = {&m->output};
         float *ys[] = {f->out};
         int64_t ld[] = {hp->n_vocab};
-        prepare_jobs(c, ws, ys, ld, 1, c->xb, rows, E, jobs, ith, nth);
+        prepare_jobs(c, ws, ys, ld, 1, c->xb, rows, E, jobs, ith, nth, &pact);
     }
     ingot_pool_barrier(pool);
     ingot_mm_run_pool(pool, ith, nth, jobs, 1, rows);

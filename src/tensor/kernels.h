@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tensor/pack.h"
 #include "tensor/types.h"
 
 /* Most activation rows one vec_dot_n or gemm call takes (the avx512 set
@@ -60,6 +61,14 @@ typedef void (*ingot_gemm_panel_fn)(int64_t n, float *s, size_t sx, size_t sy, c
 typedef void (*ingot_packed_gemm_fn)(int64_t n, const void *w, int64_t ngroups, const void *act,
                                      size_t act_row, int64_t ny, float *y, size_t ldy);
 
+/* Writes activation row t (Q8_0, pa->nb blocks) into pa. Rows are
+ * independent: threads may write different rows at once. */
+typedef void (*ingot_packed_act_row_fn)(const void *row, int64_t t, const ingot_packed_act *pa);
+/* As ingot_packed_gemm_fn, for all pa->rows activation rows of pa (n =
+ * 32 * pa->nb). Bit-identical to ingot_pack_gemm_ref. */
+typedef void (*ingot_packed_gemm_act_fn)(int64_t n, const void *w, int64_t ngroups, const ingot_packed_act *pa,
+                                         float *y, size_t ldy);
+
 typedef struct ingot_kernels {
     const char *isa; /* "amx", "avx512", "avxvnni", "avx2", "neon", "ref" */
     /* Indexed by weight type; same contract as the type traits' vec_dot
@@ -84,6 +93,10 @@ typedef struct ingot_kernels {
      * it. Weights are packed at load time only for types whose entry is
      * set in the chosen set (ref: the scalar oracle, for tests). */
     ingot_packed_gemm_fn packed_gemm[INGOT_TYPE_COUNT];
+    /* Indexed by weight type; NULL where the set reads activations as
+     * they are. Set only together with packed_act_row. */
+    ingot_packed_gemm_act_fn packed_gemm_act[INGOT_TYPE_COUNT];
+    ingot_packed_act_row_fn packed_act_row;
 } ingot_kernels;
 
 /* The best set for this CPU, chosen on first call and then constant.

@@ -25,11 +25,27 @@ size_t ingot_act_row_bytes(const ingot_weight *w) {
 
 void ingot_act_convert(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
                        void *dst, size_t row_bytes) {
+    ingot_act_convert_packed(ith, nth, type, x, n, ne0, dst, row_bytes, NULL);
+}
+
+int ingot_act_wants_packed(const ingot_weight *w) {
+    const ingot_kernels *k = ingot_kernels_get();
+    return w->packed && k->packed_act_row && k->packed_gemm_act[w->type] &&
+           ingot_weight_act_type(w) == INGOT_TYPE_Q8_0;
+}
+
+void ingot_act_convert_packed(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
+                              void *dst, size_t row_bytes, const ingot_packed_act *pa) {
     if (type == INGOT_TYPE_F32) return;
-    ingot_from_float_fn quantize = ingot_kernels_get()->quantize_act[type];
+    const ingot_kernels *k = ingot_kernels_get();
+    ingot_from_float_fn quantize = k->quantize_act[type];
     long long lo, hi;
     ingot_split(n, ith, nth, &lo, &hi);
-    for (long long i = lo; i < hi; i++) quantize(x + i * ne0, (char *)dst + (size_t)i * row_bytes, ne0);
+    for (long long i = lo; i < hi; i++) {
+        char *row = (char *)dst + (size_t)i * row_bytes;
+        quantize(x + i * ne0, row, ne0);
+        if (pa) k->packed_act_row(row, i, pa);
+    }
 }
 
 /* Activation rows per tile: a tile of converted rows (<= ~64 KiB for
@@ -54,6 +70,12 @@ size_t ingot_weight_pack_size(const ingot_weight *w) {
  * every tile passes them, so each weight byte comes from memory once. */
 static void mm_packed(const ingot_kernels *k, const ingot_mm_job *jb, int64_t g0, int64_t ng, int64_t n) {
     const ingot_weight *w = jb->w;
+    if (jb->pact && k->packed_gemm_act[w->type]) {
+        /* the kernel walks the tiles of the layout itself, in this order */
+        k->packed_gemm_act[w->type](w->ne0, (const char *)w->packed + (size_t)g0 * w->group_bytes, ng, jb->pact,
+                                    jb->y + g0 * MM_UNIT, (size_t)jb->ldy);
+        return;
+    }
     for (int64_t t0 = 0; t0 < n; t0 += MM_TILE) {
         const int64_t t1 = t0 + MM_TILE < n ? t0 + MM_TILE : n;
         k->packed_gemm[w->type](w->ne0, (const char *)w->packed + (size_t)g0 * w->group_bytes, ng,
@@ -184,13 +206,22 @@ typedef struct matmul_task {
     ingot_pool *pool;
 } matmul_task;
 
+size_t ingot_matmul_scratch_bytes(const ingot_weight *w, int64_t n) {
+    const size_t rb = (size_t)n * ingot_act_row_bytes(w);
+    return ingot_act_wants_packed(w) ? rb + ingot_packed_act_bytes(n, w->ne0 / 32) : rb;
+}
+
 static void matmul_worker(void *arg, int ith, int nth) {
     matmul_task *t = arg;
     size_t rb = ingot_act_row_bytes(t->w);
+    ingot_packed_act pa;
+    const bool packed = ingot_act_wants_packed(t->w);
+    if (packed) ingot_packed_act_init(&pa, (char *)t->scratch + (size_t)t->n * rb, t->n, t->w->ne0 / 32);
     ingot_mm_job job = {t->w, rb ? t->scratch : (const void *)t->x, rb ? rb : (size_t)t->w->ne0 * 4, t->y,
-                        t->ldy};
+                        t->ldy, packed ? &pa : NULL};
     if (rb) {
-        ingot_act_convert(ith, nth, ingot_weight_act_type(t->w), t->x, t->n, t->w->ne0, t->scratch, rb);
+        ingot_act_convert_packed(ith, nth, ingot_weight_act_type(t->w), t->x, t->n, t->w->ne0, t->scratch, rb,
+                                 packed ? &pa : NULL);
         ingot_pool_barrier(t->pool);
     }
     ingot_mm_run_pool(t->pool, ith, nth, &job, 1, t->n);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/pool.h"
+#include "tensor/pack.h"
 #include "tensor/types.h"
 
 /* A 2-D weight: ne1 rows of ne0 elements, each row row_bytes long. */
@@ -38,6 +39,15 @@ size_t ingot_act_row_bytes(const ingot_weight *w);
  * by row; run before the products that read dst. */
 void ingot_act_convert(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
                        void *dst, size_t row_bytes);
+/* Whether products with w read their activations from an
+ * ingot_packed_act layout (the chosen set's packed kernel for w's type
+ * wants them so); then convert with ingot_act_convert_packed. */
+int ingot_act_wants_packed(const ingot_weight *w);
+/* As ingot_act_convert, and each converted row also goes into pa (laid
+ * out for pa->rows = n rows of ne0 / 32 blocks; NULL: as
+ * ingot_act_convert). */
+void ingot_act_convert_packed(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
+                              void *dst, size_t row_bytes, const ingot_packed_act *pa);
 
 /* One product y[t][r] = dot(w row r, act row t) for t < n, r < w->ne1. */
 typedef struct ingot_mm_job {
@@ -46,6 +56,9 @@ typedef struct ingot_mm_job {
     size_t act_row;    /* bytes between activation rows */
     float *y;          /* output, rows ldy floats apart */
     int64_t ldy;
+    /* the same activations in the layout of the packed kernel, when
+     * ingot_act_wants_packed(w) (else NULL: read from act) */
+    const ingot_packed_act *pact;
 } ingot_mm_job;
 
 /* Runs several products over the same n activation rows (e.g. q, k and v)
@@ -59,7 +72,8 @@ void ingot_mm_run(int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_
 void ingot_mm_run_pool(ingot_pool *pool, int ith, int nth, const ingot_mm_job *jobs, int n_jobs, int64_t n);
 
 /* Convenience for code outside a task: convert + product on the pool.
- * scratch: n * ingot_act_row_bytes(w) bytes, 64-byte aligned. */
+ * scratch: ingot_matmul_scratch_bytes(w, n) bytes, 64-byte aligned. */
+size_t ingot_matmul_scratch_bytes(const ingot_weight *w, int64_t n);
 void ingot_matmul(ingot_pool *pool, const ingot_weight *w, const float *x, int64_t n, float *y,
                   int64_t ldy, void *scratch);
 

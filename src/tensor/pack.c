@@ -172,3 +172,24 @@ void ingot_pack_gemm_ref(ingot_type type, int64_t n, const void *w, int64_t ngro
             }
         }
 }
+
+static size_t align64z(size_t x) { return (x + 63) & ~(size_t)63; }
+
+size_t ingot_packed_act_bytes(int64_t rows, int64_t nb) {
+    const size_t e = (size_t)rows * (size_t)nb;
+    return align64z(32 * e) + 3 * align64z(4 * e) + align64z(4 * e);
+}
+
+void ingot_packed_act_init(ingot_packed_act *pa, void *buf, int64_t rows, int64_t nb) {
+    const size_t e = (size_t)rows * (size_t)nb;
+    char *p = buf;
+    pa->q = (uint8_t *)p;
+    p += align64z(32 * e);
+    for (int k = 0; k < 3; k++) {
+        pa->ys[k] = (int32_t *)(void *)p;
+        p += align64z(4 * e);
+    }
+    pa->d = (float *)(void *)p;
+    pa->rows = rows;
+    pa->nb = nb;
+}

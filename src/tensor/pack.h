@@ -113,6 +113,47 @@ static inline size_t ingot_pack_q6_k_q(int64_t b) { return b & 1 ? 32 : 0; }
 static inline size_t ingot_pack_q6_k_scales(int64_t b) { return (b & 1 ? 32 : 0) + 3072; }
 static inline size_t ingot_pack_q6_k_d(int64_t b) { return b & 1 ? 0 : 3328; }
 
+/* Activations laid out once per product for the packed kernels of a set
+ * that reads them so (AVX-512's 32-element block types; without it they
+ * copy them into this order for every chunk of weights they take). The
+ * rows are cut into tiles of INGOT_PACKED_ACT_TILE and each tile into
+ * sub-tiles of 8 rows, then 4, 2 and 1 (ingot_packed_act_place); block b
+ * of row j of a sub-tile of nt rows starting at row s is element
+ * s * nb + b * nt + j of every array, so a kernel walking a sub-tile
+ * block by block reads one contiguous run. */
+#define INGOT_PACKED_ACT_TILE 64
+typedef struct ingot_packed_act {
+    uint8_t *q;     /* [rows * nb][32]: the Q8_0 quants */
+    int32_t *ys[3]; /* -8, -16, -128 times the block's sum of quants (the
+                       offsets of Q4_0, Q5_0, Q8_0's stored weights) */
+    float *d;       /* the Q8_0 scale as fp32 */
+    int64_t rows, nb;
+} ingot_packed_act;
+/* The sub-tile holding row t in a layout of `rows` rows: its first row
+ * and its number of rows (8, 4, 2 or 1). */
+static inline void ingot_packed_act_place(int64_t rows, int64_t t, int64_t *first, int *nt) {
+    const int64_t t0 = t - t % INGOT_PACKED_ACT_TILE, left = rows - t0;
+    const int n = left < INGOT_PACKED_ACT_TILE ? (int)left : INGOT_PACKED_ACT_TILE;
+    const int r = (int)(t - t0), full = n & ~7;
+    *first = t0 + (r & ~7);
+    *nt = 8;
+    if (r < full) return;
+    int s = full;
+    for (int size = 4; size >= 1; size >>= 1)
+        if (n & size) {
+            if (r < s + size) {
+                *first = t0 + s;
+                *nt = size;
+                return;
+            }
+            s += size;
+        }
+}
+/* Bytes of the arrays of a layout of rows x nb blocks, and the layout
+ * itself on such a buffer (64-byte aligned). */
+size_t ingot_packed_act_bytes(int64_t rows, int64_t nb);
+void ingot_packed_act_init(ingot_packed_act *pa, void *buf, int64_t rows, int64_t nb);
+
 /* The scalar packed kernel, the oracle of every set's packed_gemm:
  * y[t * ldy + i] = packed dot of row i (< 16 * ngroups) of the groups at w
  * with activation row t (< ny), act rows act_row bytes apart in the

@@ -227,6 +227,8 @@ void ingot_pack_fill_amx(ingot_kernels *k) {
         if (!k->packed_gemm[types[i]]) continue; /* built on a set without them */
         vnni[types[i]] = k->packed_gemm[types[i]];
         k->packed_gemm[types[i]] = mine[i];
+        /* the tiles read the activations as they are */
+        k->packed_gemm_act[types[i]] = NULL;
     }
 }
 #endif

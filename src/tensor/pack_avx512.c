@@ -42,6 +42,16 @@ static size_t pk_block_bytes(ingot_type type) {
                                    : sizeof(ingot_pack_q8_0);
 }
 
+/* Sum of the 32 quants of an activation block. */
+PK_INLINE int32_t act_sum32(__m256i q) {
+    const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
+    const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    return _mm_cvtsi128_si32(h);
+}
+
 /* NT activation rows (1..8) against one group of 16 rows, blocks
  * [b0, b1), from the interleaved copy of packed_gemm: block b of row j of
  * the tile is at aq + ((b - b0) * NT + j) * 32, its -offset * sum(y) and
@@ -84,13 +94,53 @@ PK_INLINE void tile(ingot_type type, const int NT, const uint8_t *blk, const uin
  * for every tile of these, instead of streaming the whole weight once per
  * 8 activation rows. */
 #define PK_TT 64
+_Static_assert(PK_TT == INGOT_PACKED_ACT_TILE, "tiles of ingot_packed_act");
 
 
+/* Which of ingot_packed_act's ys arrays a type's offset uses. */
+PK_INLINE int pk_ys_index(ingot_type type) {
+    return type == INGOT_TYPE_Q4_0 ? 0 : type == INGOT_TYPE_Q5_0 ? 1 : 2;
+}
+
+/* Every group against the nt (<= PK_TT) activation rows of one tile,
+ * blocks [b0, b1): the activations of sub-tile (t, NT) start at element
+ * t * S + bo * NT of aq (32 bytes each), ys and dys, and run on block by
+ * block (the layout of tile()). S is the arrays' row stride in blocks,
+ * bo 0 when they start at block b0, b0 when they start at block 0. */
+PK_INLINE void run_chunk(ingot_type type, int64_t n, const void *w, int64_t ngroups, int nt, int64_t b0, int64_t b1,
+                         const uint8_t *aq, const int32_t *ys, const float *dys, size_t S, size_t bo, float *y0,
+                         size_t ldy) {
+    const size_t bb = pk_block_bytes(type), gb = (size_t)(n / 32) * bb;
+    for (int64_t g = 0; g < ngroups; g++) {
+        const uint8_t *blk = (const uint8_t *)w + (size_t)g * gb + (size_t)b0 * bb;
+        /* the first tile asks for the next group's blocks (see
+         * pk_prefetch_l2) */
+        const uint8_t *nxt = g + 1 < ngroups ? blk + gb : NULL;
+        float *yg = y0 + 16 * g;
+#define PK_RUN(t, NT)                                                                                 \
+    do {                                                                                              \
+        const size_t i0_ = (size_t)(t) * S + bo * (NT);                                               \
+        tile(type, NT, blk, aq + 32 * i0_, b0, b1, ys + i0_, dys + i0_, yg + (size_t)(t) * ldy, ldy, \
+             (t) == 0 ? nxt : NULL);                                                                  \
+    } while (0)
+        PK_TILES(nt, PK_RUN);
+#undef PK_RUN
+    }
+}
+
+/* Blocks per chunk: a single tile has no other tile to share the group's
+ * weights with in L1, so it takes long chunks (generation then streams
+ * each group's weights in one run, and tile()'s prefetch stays within
+ * it) instead of a jump every 9 KiB; `most` is what the caller's buffers
+ * hold. */
+PK_INLINE int64_t pk_chunk_blocks(int nt, int64_t most) { return nt <= 8 ? most : PK_CHUNK; }
+
+/* Activation rows as they are: each chunk's are first copied into the
+ * layout of ingot_packed_act (for this chunk only). */
 PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
                            size_t act_row, int64_t ny, float *y, size_t ldy) {
     const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : 128;
     const int64_t nb = n / 32;
-    const size_t bb = pk_block_bytes(type), gb = (size_t)nb * bb;
     /* the chunk's activations, tile by tile (see tile()): 64 KiB */
     _Alignas(64) uint8_t aq[PK_TT * PK_CHUNK * 32];
     int32_t ys[PK_TT * PK_CHUNK];
@@ -99,11 +149,7 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
         const int nt = ny - t0 < PK_TT ? (int)(ny - t0) : PK_TT;
         const uint8_t *a0 = (const uint8_t *)act + (size_t)t0 * act_row;
         float *y0 = y + (size_t)t0 * ldy;
-        /* A single tile has no other tile to share the group's weights
-         * with in L1: it takes chunks as long as the buffers hold, so that
-         * generation streams each group's weights in one run (the prefetch
-         * of tile() then stays within it) instead of a jump every 9 KiB. */
-        const int64_t cb = nt <= 8 ? PK_TT * PK_CHUNK / nt : PK_CHUNK;
+        const int64_t cb = pk_chunk_blocks(nt, PK_TT * PK_CHUNK / nt);
         for (int64_t b0 = 0; b0 < nb; b0 += cb) {
             const int64_t b1 = nb - b0 < cb ? nb : b0 + cb, nbc = b1 - b0;
 #define PK_COPY(t, NT)                                                                           \
@@ -116,30 +162,50 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
             _mm_prefetch((const char *)&an[b], _MM_HINT_T0);                                     \
             const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);                      \
             _mm256_store_si256((__m256i *)(aq + 32 * i), q);                                     \
-            const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);                    \
-            const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));                    \
-            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1)); \
-            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));                                    \
-            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));                                    \
-            ys[i] = -off * _mm_cvtsi128_si32(h);                                                 \
+            ys[i] = -off * act_sum32(q);                                                         \
             dys[i] = _cvtsh_ss(a[b].d);                                                          \
         }                                                                                        \
     }
             PK_TILES(nt, PK_COPY);
 #undef PK_COPY
-            for (int64_t g = 0; g < ngroups; g++) {
-                const uint8_t *blk = (const uint8_t *)w + (size_t)g * gb + (size_t)b0 * bb;
-                /* the first tile asks for the next group's blocks (see
-                 * pk_prefetch_l2) */
-                const uint8_t *nxt = g + 1 < ngroups ? blk + gb : NULL;
-                float *yg = y0 + 16 * g;
-#define PK_RUN(t, NT)                                                                              \
-    tile(type, NT, blk, aq + (size_t)(t) * nbc * 32, b0, b1, ys + (t) * nbc, dys + (t) * nbc, \
-         yg + (size_t)(t) * ldy, ldy, (t) == 0 ? nxt : NULL)
-                PK_TILES(nt, PK_RUN);
-#undef PK_RUN
-            }
+            run_chunk(type, n, w, ngroups, nt, b0, b1, aq, ys, dys, (size_t)nbc, 0, y0, ldy);
         }
+    }
+}
+
+/* Activations already in that layout (ingot_packed_act), for the whole
+ * product: nothing to copy. */
+PK_INLINE void packed_gemm_act(ingot_type type, int64_t n, const void *w, int64_t ngroups, const ingot_packed_act *pa,
+                               float *y, size_t ldy) {
+    const int64_t nb = pa->nb, ny = pa->rows;
+    const int32_t *ysk = pa->ys[pk_ys_index(type)];
+    for (int64_t t0 = 0; t0 < ny; t0 += PK_TT) {
+        const int nt = ny - t0 < PK_TT ? (int)(ny - t0) : PK_TT;
+        const size_t e0 = (size_t)t0 * (size_t)nb;
+        const int64_t cb = pk_chunk_blocks(nt, nb);
+        for (int64_t b0 = 0; b0 < nb; b0 += cb) {
+            const int64_t b1 = nb - b0 < cb ? nb : b0 + cb;
+            run_chunk(type, n, w, ngroups, nt, b0, b1, pa->q + 32 * e0, ysk + e0, pa->d + e0, (size_t)nb,
+                      (size_t)b0, y + (size_t)t0 * ldy, ldy);
+        }
+    }
+}
+
+/* Row t of the layout: quants, -offset * sum for each offset, scale. */
+static void pk_act_row(const void *row, int64_t t, const ingot_packed_act *pa) {
+    int64_t first;
+    int nt;
+    ingot_packed_act_place(pa->rows, t, &first, &nt);
+    const ingot_block_q8_0 *a = row;
+    size_t i = (size_t)first * (size_t)pa->nb + (size_t)(t - first);
+    for (int64_t b = 0; b < pa->nb; b++, i += (size_t)nt) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);
+        _mm256_storeu_si256((__m256i *)(pa->q + 32 * i), q);
+        const int32_t s = act_sum32(q);
+        pa->ys[0][i] = -8 * s;
+        pa->ys[1][i] = -16 * s;
+        pa->ys[2][i] = -128 * s;
+        pa->d[i] = _cvtsh_ss(a[b].d);
     }
 }
 
@@ -152,10 +218,23 @@ PK_ENTRY(pk_q4_0, Q4_0)
 PK_ENTRY(pk_q5_0, Q5_0)
 PK_ENTRY(pk_q8_0, Q8_0)
 
+#define PK_ENTRY_ACT(name, id)                                                                           \
+    static void name(int64_t n, const void *w, int64_t ngroups, const ingot_packed_act *pa, float *y, \
+                     size_t ldy) {                                                                     \
+        packed_gemm_act(INGOT_TYPE_##id, n, w, ngroups, pa, y, ldy);                                   \
+    }
+PK_ENTRY_ACT(pka_q4_0, Q4_0)
+PK_ENTRY_ACT(pka_q5_0, Q5_0)
+PK_ENTRY_ACT(pka_q8_0, Q8_0)
+
 void ingot_pack_fill_avx512(ingot_kernels *k) {
     k->packed_gemm[INGOT_TYPE_Q4_0] = pk_q4_0;
     k->packed_gemm[INGOT_TYPE_Q5_0] = pk_q5_0;
     k->packed_gemm[INGOT_TYPE_Q8_0] = pk_q8_0;
+    k->packed_gemm_act[INGOT_TYPE_Q4_0] = pka_q4_0;
+    k->packed_gemm_act[INGOT_TYPE_Q5_0] = pka_q5_0;
+    k->packed_gemm_act[INGOT_TYPE_Q8_0] = pka_q8_0;
+    k->packed_act_row = pk_act_row;
     ingot_pack_k_fill_avx512(k);
 }
 #endif
