@@ -16,32 +16,27 @@ ingot_context_params ingot_context_default_params(void) {
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-static size_t max_act_row(const ingot_model *m) {
-    size_t mx = 64;
-#define UPD(w) do { if ((w).data) { size_t s_ = ingot_act_row_bytes(&(w)); if (s_ > mx) mx = s_; } } while (0)
-    UPD(m->output);
-    for (int il = 0; il < m->hp.n_layer; il++) {
-        const ingot_layer *L = &m->layers[il];
-        UPD(L->wq); UPD(L->wk); UPD(L->wv); UPD(L->wqkv); UPD(L->wo);
-        UPD(L->w_gate); UPD(L->w_up); UPD(L->w_gate_up); UPD(L->w_down);
-    }
-#undef UPD
-    return mx;
+static void act_size_of(const ingot_weight *w, size_t *row_bytes, int64_t *pk_nb) {
+    if (!w->data) return;
+    const size_t rb = ingot_act_row_bytes(w);
+    if (rb > *row_bytes) *row_bytes = rb;
+    if (ingot_act_wants_packed(w) && w->ne0 / 32 > *pk_nb) *pk_nb = w->ne0 / 32;
 }
 
-/* Blocks per row of the widest weight whose products read an
- * ingot_packed_act layout (0: none does). */
-static int64_t max_packed_act_nb(const ingot_model *m) {
-    int64_t mx = 0;
-#define UPD(w) do { if ((w).data && ingot_act_wants_packed(&(w)) && (w).ne0 / 32 > mx) mx = (w).ne0 / 32; } while (0)
-    UPD(m->output);
+/* Over every product weight of the model: the largest converted
+ * activation row (bytes, at least 64), and the blocks per row of the
+ * widest weight whose products read an ingot_packed_act layout (0: none
+ * does). */
+static void act_sizes(const ingot_model *m, size_t *row_bytes, int64_t *pk_nb) {
+    *row_bytes = 64;
+    *pk_nb = 0;
+    act_size_of(&m->output, row_bytes, pk_nb);
     for (int il = 0; il < m->hp.n_layer; il++) {
         const ingot_layer *L = &m->layers[il];
-        UPD(L->wq); UPD(L->wk); UPD(L->wv); UPD(L->wqkv); UPD(L->wo);
-        UPD(L->w_gate); UPD(L->w_up); UPD(L->w_gate_up); UPD(L->w_down);
+        const ingot_weight *ws[] = {&L->wq,     &L->wk,   &L->wv,        &L->wqkv,  &L->wo,
+                                    &L->w_gate, &L->w_up, &L->w_gate_up, &L->w_down};
+        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) act_size_of(ws[i], row_bytes, pk_nb);
     }
-#undef UPD
-    return mx;
 }
 
 ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *params, ingot_context **out,
@@ -75,10 +70,9 @@ ingot_status ingot_context_new(ingot_model *model, const ingot_context_params *p
 
     int64_t E = hp->n_embd, Q = (int64_t)hp->n_head * hp->head_dim, F = hp->n_ff, B = n_batch;
     int64_t QKV = Q + 2 * c->kv_dim;
-    c->act_row = max_act_row(model);
+    act_sizes(model, &c->act_row, &c->act_pk_nb);
     size_t kv_bytes = align64((size_t)hp->n_layer * (size_t)n_ctx * (size_t)c->kv_dim * c->kv_elt);
     size_t act_bytes = align64((size_t)B * c->act_row);
-    c->act_pk_nb = max_packed_act_nb(model);
     size_t act_pk_bytes = c->act_pk_nb ? ingot_packed_act_bytes(B, c->act_pk_nb) : 0;
     const int group = hp->n_head / hp->n_head_kv;
     /* Prompt attention takes up to 32 query rows (tokens x the heads of a
