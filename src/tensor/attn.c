@@ -4,6 +4,8 @@
 #include "tensor/attn.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,13 +76,36 @@ const ingot_attn_kernels *ingot_attn_kernels_ref(void) { return &ref; }
 
 #if !(defined(__x86_64__) || defined(_M_X64))
 const ingot_attn_kernels *ingot_attn_kernels_avx2(void) { return NULL; }
+void ingot_attn_fill_avx512(ingot_attn_kernels *k) { (void)k; }
 #endif
 
+static ingot_attn_kernels avx512;
+static bool avx512_ok;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void build_avx512(void) {
+    const ingot_cpu_features *f = ingot_cpu();
+    const ingot_attn_kernels *a2 = ingot_attn_kernels_avx2();
+    if (!a2 || !(f->avx2 && f->fma && f->f16c && f->avx512f && f->avx512vl && f->avx512dq && f->avx512bw)) return;
+    avx512 = *a2;
+    ingot_attn_fill_avx512(&avx512);
+    avx512_ok = true;
+}
+
+const ingot_attn_kernels *ingot_attn_kernels_avx512(void) {
+    pthread_once(&once, build_avx512);
+    return avx512_ok ? &avx512 : NULL;
+}
+
+/* INGOT_KERNELS names a matmul set (kernels.c); attention follows it:
+ * ref, the AVX2 set for avx2/avxvnni, else the best there is. */
 const ingot_attn_kernels *ingot_attn_kernels_get(void) {
     const char *force = getenv("INGOT_KERNELS");
     if (force && !strcmp(force, "ref")) return &ref;
     const ingot_cpu_features *f = ingot_cpu();
     const ingot_attn_kernels *k = ingot_attn_kernels_avx2();
-    if (k && f->avx2 && f->fma && f->f16c) return k;
-    return &ref;
+    if (!k || !(f->avx2 && f->fma && f->f16c)) return &ref;
+    if (force && (!strcmp(force, "avx2") || !strcmp(force, "avxvnni"))) return k;
+    const ingot_attn_kernels *k512 = ingot_attn_kernels_avx512();
+    return k512 ? k512 : k;
 }

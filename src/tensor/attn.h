@@ -47,4 +47,9 @@ static inline size_t ingot_attend_scratch(int nh, int nk, int hd) {
 const ingot_attn_kernels *ingot_attn_kernels_ref(void);
 /* The AVX2+F16C set, or NULL when not compiled in (non-x86 builds). */
 const ingot_attn_kernels *ingot_attn_kernels_avx2(void);
+/* The AVX-512 set (bit-identical to the AVX2 one, see attn_avx512.c), or
+ * NULL when not compiled in or the CPU lacks AVX-512F/VL/DQ. */
+const ingot_attn_kernels *ingot_attn_kernels_avx512(void);
+/* attn_avx512.c: overrides the entries of an AVX2 set it implements. */
+void ingot_attn_fill_avx512(ingot_attn_kernels *k);
 #endif
