@@ -199,9 +199,18 @@ static void attention(const fwd *f, int il, int ith, int nth) {
  * and sets up the product jobs. Returns the number of jobs. The Q8_0 rows
  * also go into the packed kernels' own layout when one of the weights
  * wants it (pa: this thread's description of it, which the jobs keep). */
-static int prepare_jobs(ingot_context *c, const ingot_weight *const *ws, float *const *ys, const int64_t *ldy,
-                        int nw, const float *x, int64_t n, int64_t ne0, ingot_mm_job *jobs, int ith,
-                        int nth, ingot_packed_act *pa) {
+/* The FFN's gated rows as a source of x: row t is act(gate, up) of row t
+ * of ff ([n][2 F]: gate, then up), computed into tmp (F floats) right
+ * before its conversion, so the rows never go through memory whole. */
+typedef struct {
+    void (*act)(float *, const float *, const float *, int64_t);
+    const float *ff;
+    float *tmp;
+} gated_src;
+
+static int prepare_jobs_from(ingot_context *c, const ingot_weight *const *ws, float *const *ys,
+                             const int64_t *ldy, int nw, const float *x, const gated_src *gx, int64_t n,
+                             int64_t ne0, ingot_mm_job *jobs, int ith, int nth, ingot_packed_act *pa) {
     ingot_type done[INGOT_ACT_SLOTS];
     int n_done = 0;
     bool want_pa = false;
@@ -216,13 +225,29 @@ static int prepare_jobs(ingot_context *c, const ingot_weight *const *ws, float *
         if (slot < 0) {
             slot = n_done;
             done[n_done++] = at;
-            ingot_act_convert_packed(ith, nth, at, x, n, ne0, c->act[slot], c->act_row, q8 ? pa : NULL);
+            if (gx) {
+                long long lo, hi;
+                ingot_split(n, ith, nth, &lo, &hi);
+                for (long long t = lo; t < hi; t++) {
+                    gx->act(gx->tmp, gx->ff + t * 2 * ne0, gx->ff + t * 2 * ne0 + ne0, ne0);
+                    ingot_act_convert_row(at, gx->tmp, ne0, c->act[slot] + (size_t)t * c->act_row, t,
+                                          q8 ? pa : NULL);
+                }
+            } else {
+                ingot_act_convert_packed(ith, nth, at, x, n, ne0, c->act[slot], c->act_row, q8 ? pa : NULL);
+            }
         }
         bool f32 = at == INGOT_TYPE_F32;
         jobs[i] = (ingot_mm_job){ws[i], f32 ? (const void *)x : c->act[slot], f32 ? (size_t)ne0 * 4 : c->act_row,
                                  ys[i], ldy[i], q8 && ingot_act_wants_packed(ws[i]) ? pa : NULL};
     }
     return nw;
+}
+
+static int prepare_jobs(ingot_context *c, const ingot_weight *const *ws, float *const *ys, const int64_t *ldy,
+                        int nw, const float *x, int64_t n, int64_t ne0, ingot_mm_job *jobs, int ith,
+                        int nth, ingot_packed_act *pa) {
+    return prepare_jobs_from(c, ws, ys, ldy, nw, x, NULL, n, ne0, jobs, ith, nth, pa);
 }
 
 static void forward_task(void *arg, int ith, int nth) {
@@ -309,27 +334,34 @@ static void forward_task(void *arg, int ith, int nth) {
         ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);
         ingot_pool_barrier(pool);
         {
-            /* by tokens, or by slices of each row when there are fewer
-             * tokens than threads (generation) */
             void (*act)(float *, const float *, const float *, int64_t) =
                 hp->act == INGOT_ACT_GELU_TANH ? c->attn_kernels->gelu_mul : c->attn_kernels->silu_mul;
-            if (n >= nth) {
-                for (long long t = t0; t < t1; t++) act(c->ffh + t * F, c->ff + t * 2 * F, c->ff + t * 2 * F + F, F);
-            } else {
-                long long e0, e1;
-                ingot_split(F / 8, ith, nth, &e0, &e1);
-                e0 *= 8;
-                e1 = ith == nth - 1 ? F : e1 * 8;
-                for (int32_t t = 0; t < n; t++)
-                    act(c->ffh + t * F + e0, c->ff + t * 2 * F + e0, c->ff + t * 2 * F + F + e0, e1 - e0);
-                ingot_pool_barrier(pool); /* rows were split: the conversion needs them whole */
-            }
-        }
-        {
             const ingot_weight *ws[] = {&L->w_down};
             float *ys[] = {c->out};
             int64_t ld[] = {E};
-            nj = prepare_jobs(c, ws, ys, ld, 1, c->ffh, n, F, jobs, ith, nth, &pact);
+            if (n >= nth && ingot_weight_act_type(&L->w_down) != INGOT_TYPE_F32) {
+                /* by tokens, each gated row converted as it is made (in
+                 * the thread's first row of ffh) */
+                const gated_src gx = {act, c->ff, c->ffh + t0 * F};
+                nj = prepare_jobs_from(c, ws, ys, ld, 1, NULL, &gx, n, F, jobs, ith, nth, &pact);
+            } else {
+                /* whole rows first (F32 activations read them), or slices
+                 * of each row when there are fewer tokens than threads
+                 * (generation) */
+                if (n >= nth) {
+                    for (long long t = t0; t < t1; t++)
+                        act(c->ffh + t * F, c->ff + t * 2 * F, c->ff + t * 2 * F + F, F);
+                } else {
+                    long long e0, e1;
+                    ingot_split(F / 8, ith, nth, &e0, &e1);
+                    e0 *= 8;
+                    e1 = ith == nth - 1 ? F : e1 * 8;
+                    for (int32_t t = 0; t < n; t++)
+                        act(c->ffh + t * F + e0, c->ff + t * 2 * F + e0, c->ff + t * 2 * F + F + e0, e1 - e0);
+                    ingot_pool_barrier(pool); /* rows were split: the conversion needs them whole */
+                }
+                nj = prepare_jobs(c, ws, ys, ld, 1, c->ffh, n, F, jobs, ith, nth, &pact);
+            }
         }
         ingot_pool_barrier(pool);
         ingot_mm_run_pool(pool, ith, nth, jobs, nj, n);

@@ -37,15 +37,17 @@ int ingot_act_wants_packed(const ingot_weight *w) {
 void ingot_act_convert_packed(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
                               void *dst, size_t row_bytes, const ingot_packed_act *pa) {
     if (type == INGOT_TYPE_F32) return;
-    const ingot_kernels *k = ingot_kernels_get();
-    ingot_from_float_fn quantize = k->quantize_act[type];
     long long lo, hi;
     ingot_split(n, ith, nth, &lo, &hi);
-    for (long long i = lo; i < hi; i++) {
-        char *row = (char *)dst + (size_t)i * row_bytes;
-        quantize(x + i * ne0, row, ne0);
-        if (pa) k->packed_act_row(row, i, pa);
-    }
+    for (long long i = lo; i < hi; i++)
+        ingot_act_convert_row(type, x + i * ne0, ne0, (char *)dst + (size_t)i * row_bytes, i, pa);
+}
+
+void ingot_act_convert_row(ingot_type type, const float *x, int64_t ne0, void *row, int64_t i,
+                           const ingot_packed_act *pa) {
+    const ingot_kernels *k = ingot_kernels_get();
+    k->quantize_act[type](x, row, ne0);
+    if (pa) k->packed_act_row(row, i, pa);
 }
 
 /* Activation rows per tile: a tile of converted rows (<= ~64 KiB for

@@ -48,6 +48,10 @@ int ingot_act_wants_packed(const ingot_weight *w);
  * ingot_act_convert). */
 void ingot_act_convert_packed(int ith, int nth, ingot_type type, const float *x, int64_t n, int64_t ne0,
                               void *dst, size_t row_bytes, const ingot_packed_act *pa);
+/* One row of that conversion: x (ne0 floats) into row, which is row i
+ * of dst, and into pa when pa is not NULL. type is not F32. */
+void ingot_act_convert_row(ingot_type type, const float *x, int64_t ne0, void *row, int64_t i,
+                           const ingot_packed_act *pa);
 
 /* One product y[t][r] = dot(w row r, act row t) for t < n, r < w->ne1. */
 typedef struct ingot_mm_job {
