@@ -191,24 +191,6 @@ PK_INLINE void packed_gemm_act(ingot_type type, int64_t n, const void *w, int64_
     }
 }
 
-/* Row t of the layout: quants, -offset * sum for each offset, scale. */
-static void pk_act_row(const void *row, int64_t t, const ingot_packed_act *pa) {
-    int64_t first;
-    int nt;
-    ingot_packed_act_place(pa->rows, t, &first, &nt);
-    const ingot_block_q8_0 *a = row;
-    size_t i = (size_t)first * (size_t)pa->nb + (size_t)(t - first);
-    for (int64_t b = 0; b < pa->nb; b++, i += (size_t)nt) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)a[b].qs);
-        _mm256_storeu_si256((__m256i *)(pa->q + 32 * i), q);
-        const int32_t s = act_sum32(q);
-        pa->ys[0][i] = -8 * s;
-        pa->ys[1][i] = -16 * s;
-        pa->ys[2][i] = -128 * s;
-        pa->d[i] = _cvtsh_ss(a[b].d);
-    }
-}
-
 #define PK_ENTRY(name, id)                                                                     \
     static void name(int64_t n, const void *w, int64_t ngroups, const void *act, size_t act_row, \
                      int64_t ny, float *y, size_t ldy) {                                       \
@@ -234,7 +216,7 @@ void ingot_pack_fill_avx512(ingot_kernels *k) {
     k->packed_gemm_act[INGOT_TYPE_Q4_0] = pka_q4_0;
     k->packed_gemm_act[INGOT_TYPE_Q5_0] = pka_q5_0;
     k->packed_gemm_act[INGOT_TYPE_Q8_0] = pka_q8_0;
-    k->packed_act_row = pk_act_row;
+    /* packed_act_row: the avx2 set's (this set starts as a copy of it) */
     ingot_pack_k_fill_avx512(k);
 }
 #endif

@@ -39,7 +39,8 @@
  * contiguous array (a float store is exact), which leaves the registers
  * to the weights. (Both halves at once would need sixteen weight vectors,
  * all the ymm registers there are.) The per-block activation sums and
- * scales are prepared once per tile and chunk of blocks. */
+ * scales are prepared once per tile and chunk of blocks, or read from an
+ * ingot_packed_act layout made once per product (packed_gemm_act). */
 #ifndef INGOT_TENSOR_PACK_YMM_H
 #define INGOT_TENSOR_PACK_YMM_H
 #include <immintrin.h>
@@ -169,28 +170,57 @@ PK_INLINE int32_t act_sum(const int8_t *qs) {
     return _mm_cvtsi128_si32(h);
 }
 
-PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
-                           size_t act_row, int64_t ny, float *y, size_t ldy) {
+/* cnt activation rows against the unpacked half (u, qs, dx) of one
+ * block: row k's quants at a + k * astep, its -offset * sum(y) and scale
+ * at ys[k] and dy[k], its running sums at acc[k][8h..]. */
+PK_INLINE void rows_pass(ingot_type type, const __m256i u[8], const __m256i qs[8], __m256 dx, int h,
+                         const uint8_t *a, size_t astep, const int32_t *ys, const float *dy, int cnt,
+                         float (*acc)[16]) {
+    for (int k = 0; k < cnt; k++) {
+        const __m256i s = half_dot(type, u, qs, a + (size_t)k * astep, ys[k]);
+        const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(dy[k]));
+        float *o = &acc[k][8 * h];
+        _mm256_store_ps(o, _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(s), _mm256_load_ps(o)));
+    }
+}
+
+/* Which of ingot_packed_act's ys arrays a type's offset uses (avx2's
+ * Q8_0 has none: half_dot ignores it). */
+PK_INLINE int pk_ys_index(ingot_type type) {
+    return type == INGOT_TYPE_Q4_0 ? 0 : type == INGOT_TYPE_Q5_0 ? 1 : 2;
+}
+
+/* The product over tiles of PK_TT activation rows and chunks of PK_BC
+ * blocks, each chunk of every group of weights passing every row of the
+ * tile. Activations as they are (pa NULL: act, act_row; the chunk's sums
+ * and scales are prepared first), or from an ingot_packed_act layout
+ * (pa: sums and scales were made once per product, and each sub-tile's
+ * rows lie 32 bytes apart). */
+PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
+                               size_t act_row, const ingot_packed_act *pa, int64_t ny, float *y, size_t ldy) {
     const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : PK_SIGNED_Q8 ? 0 : 128;
     const int64_t nb = n / 32;
     const size_t bb = pk_block_bytes(type), gb = (size_t)nb * bb;
-    pk_act pa[PK_BC][PK_TT];
+    int32_t ysa[PK_BC][PK_TT];
+    float dya[PK_BC][PK_TT];
     /* the running sums of one group, contiguous: y's rows may lie a power
      * of two apart, which would put them all in one cache set */
     float acc[PK_TT][16] __attribute__((aligned(32)));
     __m256i qs[8]; /* avx2's Q8_0: the signed weights of the current half */
     for (int64_t t0 = 0; t0 < ny; t0 += PK_TT) {
         const int nt = ny - t0 < PK_TT ? (int)(ny - t0) : PK_TT;
-        const uint8_t *a0 = (const uint8_t *)act + (size_t)t0 * act_row;
+        const uint8_t *a0 = pa ? NULL : (const uint8_t *)act + (size_t)t0 * act_row;
+        const size_t e0 = (size_t)t0 * (size_t)nb; /* pa: the tile's first element */
         float *y0 = y + (size_t)t0 * ldy;
         for (int64_t b0 = 0; b0 < nb; b0 += PK_BC) {
             const int64_t b1 = nb - b0 < PK_BC ? nb : b0 + PK_BC;
-            for (int64_t b = b0; b < b1; b++)
-                for (int t = 0; t < nt; t++) {
-                    const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)(a0 + (size_t)t * act_row) + b;
-                    pa[b - b0][t].ys = off ? -off * act_sum(a->qs) : 0;
-                    pa[b - b0][t].dy = _cvtsh_ss(a->d);
-                }
+            if (!pa)
+                for (int64_t b = b0; b < b1; b++)
+                    for (int t = 0; t < nt; t++) {
+                        const ingot_block_q8_0 *a = (const ingot_block_q8_0 *)(a0 + (size_t)t * act_row) + b;
+                        ysa[b - b0][t] = off ? -off * act_sum(a->qs) : 0;
+                        dya[b - b0][t] = _cvtsh_ss(a->d);
+                    }
             for (int64_t g = 0; g < ngroups; g++) {
                 /* the running sums start at +0, as the reference's */
                 for (int t = 0; t < nt; t++)
@@ -199,18 +229,22 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
                                                            : _mm256_setzero_ps());
                 const uint8_t *blk = (const uint8_t *)w + (size_t)g * gb + (size_t)b0 * bb;
                 for (int64_t b = b0; b < b1; b++, blk += bb) {
-                    const pk_act *p = pa[b - b0];
-                    const uint8_t *ab = a0 + (size_t)b * sizeof(ingot_block_q8_0) + 2;
                     for (size_t l = 0; l < bb; l += 64) _mm_prefetch((const char *)blk + PK_PF + l, _MM_HINT_T0);
                     for (int h = 0; h < 2; h++) {
                         __m256i u[8];
                         unpack_half(type, blk, h, u, qs);
                         const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16 * h)));
-                        for (int t = 0; t < nt; t++) {
-                            const __m256i s = half_dot(type, u, qs, ab + (size_t)t * act_row, p[t].ys);
-                            const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(p[t].dy));
-                            float *o = &acc[t][8 * h];
-                            _mm256_store_ps(o, _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(s), _mm256_load_ps(o)));
+                        if (!pa) {
+                            rows_pass(type, u, qs, dx, h, a0 + (size_t)b * sizeof(ingot_block_q8_0) + 2, act_row,
+                                      ysa[b - b0], dya[b - b0], nt, acc);
+                            continue;
+                        }
+                        /* sub-tiles of 8, 4, 2, 1 rows (ingot_packed_act_place) */
+                        for (int ts = 0, cnt; ts < nt; ts += cnt) {
+                            cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
+                            const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
+                            rows_pass(type, u, qs, dx, h, pa->q + 32 * e, 32, pa->ys[pk_ys_index(type)] + e,
+                                      pa->d + e, cnt, acc + ts);
                         }
                     }
                 }
@@ -219,6 +253,28 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
                         _mm256_storeu_ps(y0 + (size_t)t * ldy + 16 * g + 8 * h, _mm256_load_ps(&acc[t][8 * h]));
             }
         }
+    }
+}
+
+PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
+                           size_t act_row, int64_t ny, float *y, size_t ldy) {
+    packed_gemm_any(type, n, w, ngroups, act, act_row, NULL, ny, y, ldy);
+}
+
+/* Row t of the layout: quants, -offset * sum for each offset, scale. */
+static void pk_act_row(const void *row, int64_t t, const ingot_packed_act *pa) {
+    int64_t first;
+    int nt;
+    ingot_packed_act_place(pa->rows, t, &first, &nt);
+    const ingot_block_q8_0 *a = row;
+    size_t i = (size_t)first * (size_t)pa->nb + (size_t)(t - first);
+    for (int64_t b = 0; b < pa->nb; b++, i += (size_t)nt) {
+        memcpy(pa->q + 32 * i, a[b].qs, 32);
+        const int32_t s = act_sum(a[b].qs);
+        pa->ys[0][i] = -8 * s;
+        pa->ys[1][i] = -16 * s;
+        pa->ys[2][i] = -128 * s;
+        pa->d[i] = _cvtsh_ss(a[b].d);
     }
 }
 
@@ -232,10 +288,24 @@ PK_ENTRY(pk_q5_0, Q5_0)
 PK_ENTRY(pk_q8_0, Q8_0)
 #undef PK_ENTRY
 
-/* Puts the three kernels into table k. */
+#define PK_ENTRY_ACT(name, id)                                                                           \
+    static void name(int64_t n, const void *w, int64_t ngroups, const ingot_packed_act *pa, float *y, \
+                     size_t ldy) {                                                                     \
+        packed_gemm_any(INGOT_TYPE_##id, n, w, ngroups, NULL, 0, pa, pa->rows, y, ldy);                \
+    }
+PK_ENTRY_ACT(pka_q4_0, Q4_0)
+PK_ENTRY_ACT(pka_q5_0, Q5_0)
+PK_ENTRY_ACT(pka_q8_0, Q8_0)
+#undef PK_ENTRY_ACT
+
+/* Puts the kernels (both activation sources) into table k. */
 PK_INLINE void pk_fill(ingot_kernels *k) {
     k->packed_gemm[INGOT_TYPE_Q4_0] = pk_q4_0;
     k->packed_gemm[INGOT_TYPE_Q5_0] = pk_q5_0;
     k->packed_gemm[INGOT_TYPE_Q8_0] = pk_q8_0;
+    k->packed_gemm_act[INGOT_TYPE_Q4_0] = pka_q4_0;
+    k->packed_gemm_act[INGOT_TYPE_Q5_0] = pka_q5_0;
+    k->packed_gemm_act[INGOT_TYPE_Q8_0] = pka_q8_0;
+    k->packed_act_row = pk_act_row;
 }
 #endif
