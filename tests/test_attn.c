@@ -20,6 +20,15 @@ static float frand(void) {
     return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 4.0f - 2.0f;
 }
 
+/* nq random queries in [-6, 6) and nkv random F16 keys and values. */
+static void fill_qkv(float *q, size_t nq, uint16_t *kk, uint16_t *vv, size_t nkv) {
+    for (size_t i = 0; i < nq; i++) q[i] = frand() * 3.0f;
+    for (size_t i = 0; i < nkv; i++) {
+        kk[i] = ingot_fp32_to_fp16(frand());
+        vv[i] = ingot_fp32_to_fp16(frand());
+    }
+}
+
 int main(void) {
     const ingot_attn_kernels *ref = ingot_attn_kernels_ref(), *best = ingot_attn_kernels_get();
     const ingot_attn_kernels *sets[] = {ingot_attn_kernels_avx2(), best};
@@ -128,11 +137,7 @@ int main(void) {
                         float *o1 = malloc((size_t)nh * hd * 4);
                         float *sc = malloc(ingot_attend_scratch(nh * ntok, nkt, hd) * sizeof(float));
                         uint16_t *kk = malloc((size_t)nkt * stride * 2), *vv = malloc((size_t)nkt * stride * 2);
-                        for (size_t i = 0; i < q_tok * ntok; i++) q[i] = frand() * 3.0f;
-                        for (int i = 0; i < nkt * stride; i++) {
-                            kk[i] = ingot_fp32_to_fp16(frand());
-                            vv[i] = ingot_fp32_to_fp16(frand());
-                        }
+                        fill_qkv(q, q_tok * ntok, kk, vv, (size_t)nkt * stride);
                         k->attend_f16_tok(q, q_tok, (size_t)hd, nh, ntok, kk, vv, (size_t)stride, nk, hd, scale,
                                           softcap, o, o_tok, (size_t)hd, sc);
                         for (int t = 0; t < ntok; t++) {
@@ -199,11 +204,7 @@ int main(void) {
                         float *q = malloc(q_tok * ntok * 4), *o2 = malloc(n_out * 4), *o5 = malloc(n_out * 4);
                         float *sc = malloc(ingot_attend_scratch(nh * ntok, nkt, hd) * sizeof(float));
                         uint16_t *kk = malloc((size_t)nkt * stride * 2), *vv = malloc((size_t)nkt * stride * 2);
-                        for (size_t i = 0; i < q_tok * ntok; i++) q[i] = frand() * 3.0f;
-                        for (int i = 0; i < nkt * stride; i++) {
-                            kk[i] = ingot_fp32_to_fp16(frand());
-                            vv[i] = ingot_fp32_to_fp16(frand());
-                        }
+                        fill_qkv(q, q_tok * ntok, kk, vv, (size_t)nkt * stride);
                         a2->attend_f16_tok(q, q_tok, (size_t)hd, nh, ntok, kk, vv, (size_t)stride, nk, hd, 0.1f,
                                            softcap, o2, (size_t)nh * hd, (size_t)hd, sc);
                         a5->attend_f16_tok(q, q_tok, (size_t)hd, nh, ntok, kk, vv, (size_t)stride, nk, hd, 0.1f,
