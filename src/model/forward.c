@@ -195,10 +195,6 @@ static void attention(const fwd *f, int il, int ith, int nth) {
     }
 }
 
-/* Converts rows of x for each weight (once per distinct activation type)
- * and sets up the product jobs. Returns the number of jobs. The Q8_0 rows
- * also go into the packed kernels' own layout when one of the weights
- * wants it (pa: this thread's description of it, which the jobs keep). */
 /* The FFN's gated rows as a source of x: row t is act(gate, up) of row t
  * of ff ([n][2 F]: gate, then up), computed into tmp (F floats) right
  * before its conversion, so the rows never go through memory whole. */
@@ -208,6 +204,12 @@ typedef struct {
     float *tmp;
 } gated_src;
 
+/* Converts rows of x for each weight (once per distinct activation type)
+ * and sets up the product jobs. Returns the number of jobs. The Q8_0 rows
+ * also go into the packed kernels' own layout when one of the weights
+ * wants it (pa: this thread's description of it, which the jobs keep).
+ * With gx the rows come from gx instead of x (then NULL; not for weights
+ * whose activations are F32, which read x itself). */
 static int prepare_jobs_from(ingot_context *c, const ingot_weight *const *ws, float *const *ys,
                              const int64_t *ldy, int nw, const float *x, const gated_src *gx, int64_t n,
                              int64_t ne0, ingot_mm_job *jobs, int ith, int nth, ingot_packed_act *pa) {

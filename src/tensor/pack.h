@@ -149,6 +149,11 @@ static inline void ingot_packed_act_place(int64_t rows, int64_t t, int64_t *firs
             s += size;
         }
 }
+/* The ys array of pa that a weight type's offset uses (Q4_0: -8, Q5_0:
+ * -16, Q8_0: -128). */
+static inline const int32_t *ingot_packed_act_ys(const ingot_packed_act *pa, ingot_type type) {
+    return pa->ys[type == INGOT_TYPE_Q4_0 ? 0 : type == INGOT_TYPE_Q5_0 ? 1 : 2];
+}
 /* Bytes of the arrays of a layout of rows x nb blocks, and the layout
  * itself on such a buffer (64-byte aligned). */
 size_t ingot_packed_act_bytes(int64_t rows, int64_t nb);

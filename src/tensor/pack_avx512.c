@@ -97,11 +97,6 @@ PK_INLINE void tile(ingot_type type, const int NT, const uint8_t *blk, const uin
 _Static_assert(PK_TT == INGOT_PACKED_ACT_TILE, "tiles of ingot_packed_act");
 
 
-/* Which of ingot_packed_act's ys arrays a type's offset uses. */
-PK_INLINE int pk_ys_index(ingot_type type) {
-    return type == INGOT_TYPE_Q4_0 ? 0 : type == INGOT_TYPE_Q5_0 ? 1 : 2;
-}
-
 /* Every group against the nt (<= PK_TT) activation rows of one tile,
  * blocks [b0, b1): the activations of sub-tile (t, NT) start at element
  * t * S + bo * NT of aq (32 bytes each), ys and dys, and run on block by
@@ -178,7 +173,7 @@ PK_INLINE void packed_gemm(ingot_type type, int64_t n, const void *w, int64_t ng
 PK_INLINE void packed_gemm_act(ingot_type type, int64_t n, const void *w, int64_t ngroups, const ingot_packed_act *pa,
                                float *y, size_t ldy) {
     const int64_t nb = pa->nb, ny = pa->rows;
-    const int32_t *ysk = pa->ys[pk_ys_index(type)];
+    const int32_t *ysk = ingot_packed_act_ys(pa, type);
     for (int64_t t0 = 0; t0 < ny; t0 += PK_TT) {
         const int nt = ny - t0 < PK_TT ? (int)(ny - t0) : PK_TT;
         const size_t e0 = (size_t)t0 * (size_t)nb;

@@ -184,18 +184,13 @@ PK_INLINE void rows_pass(ingot_type type, const __m256i u[8], const __m256i qs[8
     }
 }
 
-/* Which of ingot_packed_act's ys arrays a type's offset uses (avx2's
- * Q8_0 has none: half_dot ignores it). */
-PK_INLINE int pk_ys_index(ingot_type type) {
-    return type == INGOT_TYPE_Q4_0 ? 0 : type == INGOT_TYPE_Q5_0 ? 1 : 2;
-}
-
 /* The product over tiles of PK_TT activation rows and chunks of PK_BC
  * blocks, each chunk of every group of weights passing every row of the
  * tile. Activations as they are (pa NULL: act, act_row; the chunk's sums
  * and scales are prepared first), or from an ingot_packed_act layout
  * (pa: sums and scales were made once per product, and each sub-tile's
- * rows lie 32 bytes apart). */
+ * rows lie 32 bytes apart; avx2's Q8_0 reads no ys: half_dot ignores
+ * it). */
 PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
                                size_t act_row, const ingot_packed_act *pa, int64_t ny, float *y, size_t ldy) {
     const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : PK_SIGNED_Q8 ? 0 : 128;
@@ -243,7 +238,7 @@ PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_
                         for (int ts = 0, cnt; ts < nt; ts += cnt) {
                             cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
                             const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
-                            rows_pass(type, u, qs, dx, h, pa->q + 32 * e, 32, pa->ys[pk_ys_index(type)] + e,
+                            rows_pass(type, u, qs, dx, h, pa->q + 32 * e, 32, ingot_packed_act_ys(pa, type) + e,
                                       pa->d + e, cnt, acc + ts);
                         }
                     }
