@@ -10,16 +10,18 @@
 #include "cli.h"
 
 static const char *USAGE =
-    "usage: ingot run -m MODEL [-p PROMPT | -f FILE] [options]\n"
+    "usage: ingot run -m MODEL [-p] PROMPT [options]\n"
+    "       ingot run -m MODEL -f FILE [options]\n"
     "\n"
-    "Generates a continuation of the prompt (from -p, -f, or stdin when it is\n"
-    "not a terminal; one final newline of a file or stdin is dropped) and\n"
-    "prints only the generated text to stdout, as it comes.\n"
+    "Generates a continuation of the prompt (given with -p or as the one plain\n"
+    "argument, read from -f FILE, or from stdin when it is not a terminal; one\n"
+    "final newline of a file or stdin is dropped) and prints only the generated\n"
+    "text to stdout, as it comes.\n"
     "A model with a chat template gets the prompt as a user message; a model\n"
     "without one (or --raw) gets the prompt text as is, after BOS.\n"
     "\n"
     "options:\n"
-    "  -p, --prompt TEXT       the prompt\n"
+    "  -p, --prompt TEXT       the prompt (or give it as the one plain argument)\n"
     "  -f, --file FILE         read the prompt from FILE ('-': stdin)\n"
     "  --json                  print one JSON object {text, finish_reason, metrics}\n"
     "                          instead of streaming\n"
@@ -30,7 +32,7 @@ static const char *USAGE =
     "error, context full), 2 bad usage.\n"
     "\n"
     "example:\n"
-    "  ingot run -m stories260K.gguf -p \"Once upon a time\" --temp 0 -n 64\n";
+    "  ingot run -m stories260K.gguf \"Once upon a time\" --temp 0 -n 64\n";
 
 const char *CLI_GEN_USAGE =
     "  -m, --model PATH        GGUF model file\n"
@@ -331,6 +333,12 @@ int cmd_run(int argc, char **argv) {
             o.verbose = true;
         } else if ((r = cli_gen_opts_parse(&o, "run", argc, argv, &i)) != 0) {
             if (r < 0) goto done;
+        } else if (a[0] != '-') {
+            if (prompt) {
+                cli_fail(2, "run", "one prompt only: '%s' is a second one (quote a prompt of several words)", a);
+                goto done;
+            }
+            prompt = a;
         } else {
             cli_fail(2, "run", "unknown option '%s' (see `ingot run --help`)", a);
             goto done;

@@ -23,6 +23,9 @@ rc=$?
 cmp -s "$tmp/expected" "$tmp/out" && ok || bad "-p: output differs: $(cat "$tmp/out")"
 [ ! -s "$tmp/err" ] && ok || bad "-p: unexpected stderr: $(cat "$tmp/err")"
 
+"$INGOT" run -m "$M" "Once upon a time" --temp 0 -n 64 > "$tmp/out" 2> "$tmp/err" && cmp -s "$tmp/expected" "$tmp/out" && ok ||
+  bad "plain-argument prompt: $(cat "$tmp/out" "$tmp/err")"
+
 printf '%s' "Once upon a time" > "$tmp/prompt"
 "$INGOT" run -m "$M" -f "$tmp/prompt" --temp 0 -n 64 > "$tmp/out" && cmp -s "$tmp/expected" "$tmp/out" && ok ||
   bad "-f: $(cat "$tmp/out")"
@@ -89,6 +92,8 @@ expect_exit() { # CODE PATTERN ARGS...
   [ $rc -eq "$code" ] && grep -q -- "$pat" "$tmp/err" && ok || bad "run $*: exit $rc (want $code), stderr: $(cat "$tmp/err")"
 }
 expect_exit 2 "unknown option" -m "$M" -p hi --bogus
+expect_exit 2 "one prompt only: 'upon'" -m "$M" Once upon --temp 0
+expect_exit 2 "one prompt only: 'there'" -m "$M" -p hi there
 expect_exit 2 "expects a number" -m "$M" -p hi --temp warm
 expect_exit 2 "between 0 and 1" -m "$M" -p hi --top-p 1.5
 expect_exit 2 "needs a value" -m "$M" -p hi -n
