@@ -184,6 +184,88 @@ PK_INLINE void rows_pass(ingot_type type, const __m256i u[8], const __m256i qs[8
     }
 }
 
+/* Generation (one activation row, from an ingot_packed_act layout): each
+ * group's blocks in one run, both halves per block so that every
+ * broadcast of the activations serves sixteen rows, the weights taken
+ * straight from their load (no copy of the signed Q8_0 weights), the
+ * running sums in registers. The same integers (exact, so their order is
+ * free) and the same float steps, in the same order, as the tile path. */
+PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t ngroups, const ingot_packed_act *pa,
+                          float *y) {
+    const int64_t nb = n / 32;
+    const size_t bb = pk_block_bytes(type), gb = (size_t)nb * bb;
+    const int32_t *ysa = ingot_packed_act_ys(pa, type);
+    const __m256i m4 = _mm256_set1_epi8(15);
+#if !defined(PK_YMM_VNNI)
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int64_t g = 0; g < ngroups; g++) {
+        const uint8_t *blk = w + (size_t)g * gb;
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t b = 0; b < nb; b++, blk += bb) {
+            for (size_t l = 0; l < bb; l += 64) _mm_prefetch((const char *)blk + PK_PF + l, _MM_HINT_T0);
+            const uint8_t *a = pa->q + 32 * (size_t)b, *q = blk + 32;
+            const int32_t ys = PK_SIGNED_Q8 && type == INGOT_TYPE_Q8_0 ? 0 : ysa[b];
+            __m256i s[2];
+            for (int h = 0; h < 2; h++) s[h] = _mm256_set1_epi32(ys);
+            if (type == INGOT_TYPE_Q8_0) {
+                for (int k = 0; k < 8; k++) {
+                    const __m256i yv = bcast4(a + 4 * k);
+                    for (int h = 0; h < 2; h++) {
+                        const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * k + 32 * h));
+#if defined(PK_YMM_VNNI)
+                        s[h] = _mm256_dpbusd_avx_epi32(s[h], v, yv);
+#else
+                        const __m256i sq = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+                        const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(sq), _mm256_sign_epi8(yv, sq));
+                        s[h] = _mm256_add_epi32(s[h], _mm256_madd_epi16(p, ones));
+#endif
+                    }
+                }
+            } else {
+                const uint8_t *qh = blk + 32 + 256;
+#if !defined(PK_YMM_VNNI)
+                __m256i lo[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+                __m256i hi[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#endif
+                for (int c = 0; c < 4; c++) {
+                    const __m256i yl = bcast4(a + 4 * c), yh = bcast4(a + 16 + 4 * c);
+                    for (int h = 0; h < 2; h++) {
+                        const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * c + 32 * h));
+                        __m256i ul = _mm256_and_si256(v, m4), uh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                        if (type == INGOT_TYPE_Q5_0) {
+                            ul = _mm256_or_si256(ul, bits16(qh + 8 * c + 4 * h));
+                            uh = _mm256_or_si256(uh, bits16(qh + 8 * (c + 4) + 4 * h));
+                        }
+#if defined(PK_YMM_VNNI)
+                        s[h] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(s[h], ul, yl), uh, yh);
+#else
+                        lo[h] = _mm256_add_epi16(lo[h], _mm256_maddubs_epi16(ul, yl));
+                        hi[h] = _mm256_add_epi16(hi[h], _mm256_maddubs_epi16(uh, yh));
+#endif
+                    }
+                }
+#if !defined(PK_YMM_VNNI)
+                /* the bounds of half_dot: Q4_0's eight pair sums add in
+                 * int16, Q5_0's four */
+                for (int h = 0; h < 2; h++)
+                    s[h] = _mm256_add_epi32(s[h], type == INGOT_TYPE_Q4_0
+                                                      ? _mm256_madd_epi16(_mm256_add_epi16(lo[h], hi[h]), ones)
+                                                      : _mm256_add_epi32(_mm256_madd_epi16(lo[h], ones),
+                                                                         _mm256_madd_epi16(hi[h], ones)));
+#endif
+            }
+            const __m256 dy = _mm256_set1_ps(pa->d[b]);
+            for (int h = 0; h < 2; h++) {
+                const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16 * h)));
+                acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dx, dy), _mm256_cvtepi32_ps(s[h]), acc[h]);
+            }
+        }
+        _mm256_storeu_ps(y + 16 * g, acc[0]);
+        _mm256_storeu_ps(y + 16 * g + 8, acc[1]);
+    }
+}
+
 /* The product over tiles of PK_TT activation rows and chunks of PK_BC
  * blocks, each chunk of every group of weights passing every row of the
  * tile. Activations as they are (pa NULL: act, act_row; the chunk's sums
@@ -200,6 +282,10 @@ PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_
     float dya[PK_BC][PK_TT];
     /* the running sums of one group, contiguous: y's rows may lie a power
      * of two apart, which would put them all in one cache set */
+    if (ny == 1 && pa) {
+        packed_row(type, n, w, ngroups, pa, y);
+        return;
+    }
     float acc[PK_TT][16] __attribute__((aligned(32)));
     __m256i qs[8]; /* avx2's Q8_0: the signed weights of the current half */
     for (int64_t t0 = 0; t0 < ny; t0 += PK_TT) {
