@@ -221,7 +221,7 @@ KI void q6k_half(const uint8_t *blk, int64_t b, int h, const uint8_t *ab, size_t
  * group at wg, both halves per sub-block (the broadcast activations
  * serve both), the running sums in registers. Same integers, same float
  * steps as the tile kernels above. Software prefetch KPF bytes ahead,
- * spread over the sub-blocks (one to four lines per step, each line of
+ * spread over the sub-blocks (a few lines per step, each line of
  * the block once), not in a burst per super-block: on this Zen 3 machine
  * a burst 2 or 8 KiB ahead made llama3.2-1b Q4_K_M tg64 ~8% slower than
  * none, while the spread requests make it ~30% faster (four
@@ -236,35 +236,43 @@ KI void q4k_row(const uint8_t *wg, const uint8_t *a0, int64_t nb, __m256 acc[2])
         kact qa;
         prepare(INGOT_TYPE_Q4_K, (const ingot_block_q8_k *)a0 + b, &qa);
         const kact *q = &qa;
-        for (int h = 0; h < 2; h++) {
-            __m256i sw[8], mp[4];
-            q4k_scales(p, h, sw, mp);
-            __m256i is = _mm256_setzero_si256();
-            for (int j = 0; j < 8; j++) {
+        __m256i sw[2][8], mp[2][4];
+        q4k_scales(p, 0, sw[0], mp[0]);
+        q4k_scales(p, 1, sw[1], mp[1]);
+        __m256i is[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        for (int j = 0; j < 8; j++) {
 #if KPF
-                { /* the qs lines while h = 0, scales and d with h = 1 */
-                    const char *f = (const char *)p + KPF + (h ? 2048 + 32 * j : 256 * j);
-                    _mm_prefetch(f, _MM_HINT_T0);
-                    if (!h) {
-                        _mm_prefetch(f + 64, _MM_HINT_T0);
-                        _mm_prefetch(f + 128, _MM_HINT_T0);
-                        _mm_prefetch(f + 192, _MM_HINT_T0);
-                    }
-                }
-#endif
-                __m256i u[8];
-                for (int i = 0; i < 8; i++) {
-                    const __m256i v = _mm256_loadu_si256((const __m256i *)(p->qs[8 * (j / 2) + i] + 32 * h));
-                    u[i] = _mm256_and_si256(j & 1 ? _mm256_srli_epi16(v, 4) : v, m4);
-                }
-                is = _mm256_add_epi32(is, _mm256_madd_epi16(madd_run(u, ab + 32 * j, 8), sw[j]));
+            { /* the block's 36 lines, over the 8 sub-blocks: 4 or 5 each */
+                const char *f = (const char *)p + KPF + 256 * j;
+                _mm_prefetch(f, _MM_HINT_T0);
+                _mm_prefetch(f + 64, _MM_HINT_T0);
+                _mm_prefetch(f + 128, _MM_HINT_T0);
+                _mm_prefetch(f + 192, _MM_HINT_T0);
+                if (j < 4) _mm_prefetch((const char *)p + KPF + 2048 + 64 * j, _MM_HINT_T0);
             }
-            __m256i ms = _mm256_madd_epi16(mp[0], _mm256_set1_epi32(q->p[0]));
-            for (int i = 1; i < 4; i++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mp[i], _mm256_set1_epi32(q->p[i])));
-            const __m256 dy = _mm256_set1_ps(q->d);
+#endif
+            /* each broadcast of four activation bytes serves both halves;
+             * int16 sums in two chains per half (bounds above) */
+            __m256i s[2][2];
+            for (int i = 0; i < 8; i++) {
+                const __m256i yv = bcast4(ab + 32 * j + 4 * i);
+                for (int h = 0; h < 2; h++) {
+                    const __m256i v = _mm256_loadu_si256((const __m256i *)(p->qs[8 * (j / 2) + i] + 32 * h));
+                    const __m256i pr = _mm256_maddubs_epi16(_mm256_and_si256(j & 1 ? _mm256_srli_epi16(v, 4) : v, m4), yv);
+                    s[h][i & 1] = i < 2 ? pr : _mm256_add_epi16(s[h][i & 1], pr);
+                }
+            }
+            for (int h = 0; h < 2; h++)
+                is[h] = _mm256_add_epi32(is[h], _mm256_madd_epi16(_mm256_add_epi16(s[h][0], s[h][1]), sw[h][j]));
+        }
+        const __m256 dy = _mm256_set1_ps(q->d);
+        for (int h = 0; h < 2; h++) {
+            __m256i ms = _mm256_madd_epi16(mp[h][0], _mm256_set1_epi32(q->p[0]));
+            for (int i = 1; i < 4; i++)
+                ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mp[h][i], _mm256_set1_epi32(q->p[i])));
             const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p->d + 8 * h)));
             const __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p->dmin + 8 * h)));
-            acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dx, dy), _mm256_cvtepi32_ps(is), acc[h]);
+            acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dx, dy), _mm256_cvtepi32_ps(is[h]), acc[h]);
             acc[h] = _mm256_fnmadd_ps(_mm256_mul_ps(dm, dy), _mm256_cvtepi32_ps(ms), acc[h]);
         }
     }
