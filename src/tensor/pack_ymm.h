@@ -89,6 +89,32 @@ PK_INLINE __m256i bits16(const uint8_t *p) {
 #define PK_SIGNED_Q8 1
 #endif
 
+/* Q4_0/Q5_0: chunk c of half h of a packed block unpacked: lo = weights
+ * 4c..4c+3 of the eight rows, hi = weights 16+4c..16+4c+3 (as stored,
+ * Q5_0 with its 5th bits). */
+PK_INLINE void unpack_nibbles(ingot_type type, const uint8_t *blk, int h, int c, __m256i *lo, __m256i *hi) {
+    const __m256i m4 = _mm256_set1_epi8(15);
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 32 + 64 * c + 32 * h));
+    *lo = _mm256_and_si256(v, m4);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    if (type == INGOT_TYPE_Q5_0) {
+        const uint8_t *qh = blk + 32 + 256 + 4 * h;
+        *lo = _mm256_or_si256(*lo, bits16(qh + 8 * c));
+        *hi = _mm256_or_si256(*hi, bits16(qh + 8 * (c + 4)));
+    }
+}
+
+#if !defined(PK_YMM_VNNI)
+/* Q4_0/Q5_0 (avx2): int32 lanes of the int16 vpmaddubsw sums lo (weights
+ * 0..15 of the block) and hi (16..31), by the bounds above: Q4_0's
+ * eight pair sums add in int16, Q5_0's four. */
+PK_INLINE __m256i nibble_sums(ingot_type type, __m256i lo, __m256i hi) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    if (type == INGOT_TYPE_Q4_0) return _mm256_madd_epi16(_mm256_add_epi16(lo, hi), ones);
+    return _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+}
+#endif
+
 /* Half h (rows 8h..8h+7) of one packed block: u[g] = weights 4g..4g+3 of
  * the eight rows as stored (unsigned), except for avx2's Q8_0: |q| in u
  * and q in qs[g] (the sign source, kept in memory to spare registers). */
@@ -107,16 +133,7 @@ PK_INLINE void unpack_half(ingot_type type, const uint8_t *blk, int h, __m256i u
         }
         return;
     }
-    const __m256i m4 = _mm256_set1_epi8(15);
-    for (int c = 0; c < 4; c++) {
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * c));
-        u[c] = _mm256_and_si256(v, m4);
-        u[c + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
-    if (type == INGOT_TYPE_Q5_0) {
-        const uint8_t *qh = blk + 32 + 256 + 4 * h;
-        for (int g = 0; g < 8; g++) u[g] = _mm256_or_si256(u[g], bits16(qh + 8 * g));
-    }
+    for (int c = 0; c < 4; c++) unpack_nibbles(type, blk, h, c, &u[c], &u[c + 4]);
 }
 
 /* The exact block dots (int32, one lane per row) of the unpacked half u
@@ -145,12 +162,7 @@ PK_INLINE __m256i half_dot(ingot_type type, const __m256i u[8], const __m256i qs
     for (int g = 0; g < 8; g++) p[g] = _mm256_maddubs_epi16(u[g], bcast4(a + 4 * g));
     const __m256i lo = _mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3]));
     const __m256i hi = _mm256_add_epi16(_mm256_add_epi16(p[4], p[5]), _mm256_add_epi16(p[6], p[7]));
-    __m256i s;
-    if (type == INGOT_TYPE_Q4_0)
-        s = _mm256_madd_epi16(_mm256_add_epi16(lo, hi), ones);
-    else
-        s = _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
-    return _mm256_add_epi32(s, _mm256_set1_epi32(ys));
+    return _mm256_add_epi32(nibble_sums(type, lo, hi), _mm256_set1_epi32(ys));
 #endif
 }
 
@@ -195,7 +207,6 @@ PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t 
     const int64_t nb = n / 32;
     const size_t bb = pk_block_bytes(type), gb = (size_t)nb * bb;
     const int32_t *ysa = ingot_packed_act_ys(pa, type);
-    const __m256i m4 = _mm256_set1_epi8(15);
 #if !defined(PK_YMM_VNNI)
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
@@ -223,7 +234,6 @@ PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t 
                     }
                 }
             } else {
-                const uint8_t *qh = blk + 32 + 256;
 #if !defined(PK_YMM_VNNI)
                 __m256i lo[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
                 __m256i hi[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
@@ -231,12 +241,8 @@ PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t 
                 for (int c = 0; c < 4; c++) {
                     const __m256i yl = bcast4(a + 4 * c), yh = bcast4(a + 16 + 4 * c);
                     for (int h = 0; h < 2; h++) {
-                        const __m256i v = _mm256_loadu_si256((const __m256i *)(q + 64 * c + 32 * h));
-                        __m256i ul = _mm256_and_si256(v, m4), uh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                        if (type == INGOT_TYPE_Q5_0) {
-                            ul = _mm256_or_si256(ul, bits16(qh + 8 * c + 4 * h));
-                            uh = _mm256_or_si256(uh, bits16(qh + 8 * (c + 4) + 4 * h));
-                        }
+                        __m256i ul, uh;
+                        unpack_nibbles(type, blk, h, c, &ul, &uh);
 #if defined(PK_YMM_VNNI)
                         s[h] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(s[h], ul, yl), uh, yh);
 #else
@@ -246,13 +252,7 @@ PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t 
                     }
                 }
 #if !defined(PK_YMM_VNNI)
-                /* the bounds of half_dot: Q4_0's eight pair sums add in
-                 * int16, Q5_0's four */
-                for (int h = 0; h < 2; h++)
-                    s[h] = _mm256_add_epi32(s[h], type == INGOT_TYPE_Q4_0
-                                                      ? _mm256_madd_epi16(_mm256_add_epi16(lo[h], hi[h]), ones)
-                                                      : _mm256_add_epi32(_mm256_madd_epi16(lo[h], ones),
-                                                                         _mm256_madd_epi16(hi[h], ones)));
+                for (int h = 0; h < 2; h++) s[h] = _mm256_add_epi32(s[h], nibble_sums(type, lo[h], hi[h]));
 #endif
             }
             const __m256 dy = _mm256_set1_ps(pa->d[b]);
@@ -275,6 +275,10 @@ PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t 
  * it). */
 PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_t ngroups, const void *act,
                                size_t act_row, const ingot_packed_act *pa, int64_t ny, float *y, size_t ldy) {
+    if (ny == 1 && pa) {
+        packed_row(type, n, w, ngroups, pa, y);
+        return;
+    }
     const int off = type == INGOT_TYPE_Q4_0 ? 8 : type == INGOT_TYPE_Q5_0 ? 16 : PK_SIGNED_Q8 ? 0 : 128;
     const int64_t nb = n / 32;
     const size_t bb = pk_block_bytes(type), gb = (size_t)nb * bb;
@@ -282,10 +286,6 @@ PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_
     float dya[PK_BC][PK_TT];
     /* the running sums of one group, contiguous: y's rows may lie a power
      * of two apart, which would put them all in one cache set */
-    if (ny == 1 && pa) {
-        packed_row(type, n, w, ngroups, pa, y);
-        return;
-    }
     float acc[PK_TT][16] __attribute__((aligned(32)));
     __m256i qs[8]; /* avx2's Q8_0: the signed weights of the current half */
     for (int64_t t0 = 0; t0 < ny; t0 += PK_TT) {
