@@ -52,11 +52,19 @@
 
 #define PK_INLINE static inline __attribute__((always_inline))
 /* Activation rows per tile, blocks whose activation sums and scales are
- * prepared at once, and how far ahead (bytes) the weights are prefetched
- * (they stream from memory in generation). */
+ * prepared at once, and how far ahead (bytes) the weights are prefetched:
+ * PK_PF in the tile path, PK_PF_ROW in the one-row path (generation,
+ * which streams every weight from memory once per token). In-model
+ * llama3.2-1b tg64 with the avx2 set on a Zen 5, alternating runs: Q4_0
+ * 44-55 t/s at 1024, 47-57 at 8192 (+3-6% in each of 7 rounds; 4096 in
+ * between), Q8_0 +0-5%; the avx512 set had found 4-8 KiB best too
+ * (pack_avx512.h). -DPK_PF_ROW=N overrides it for measuring. */
 #define PK_TT 64
 #define PK_BC 32
 #define PK_PF 1024
+#ifndef PK_PF_ROW
+#define PK_PF_ROW 8192
+#endif
 
 /* Per activation row and block: -offset * sum(y) and the fp32 scale. */
 typedef struct pk_act {
@@ -214,7 +222,7 @@ PK_INLINE void packed_row(ingot_type type, int64_t n, const uint8_t *w, int64_t 
         const uint8_t *blk = w + (size_t)g * gb;
         __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
         for (int64_t b = 0; b < nb; b++, blk += bb) {
-            for (size_t l = 0; l < bb; l += 64) _mm_prefetch((const char *)blk + PK_PF + l, _MM_HINT_T0);
+            for (size_t l = 0; l < bb; l += 64) _mm_prefetch((const char *)blk + PK_PF_ROW + l, _MM_HINT_T0);
             const uint8_t *a = pa->q + 32 * (size_t)b, *q = blk + 32;
             const int32_t ys = PK_SIGNED_Q8 && type == INGOT_TYPE_Q8_0 ? 0 : ysa[b];
             __m256i s[2];
