@@ -78,11 +78,18 @@ static void pack_block_q4(int q5, const char *rows, size_t row_bytes, int64_t b,
     }
     memcpy(dst, d, 32);
     if (q5) {
-        uint64_t qh[8];
-        for (int g = 0; g < 8; g++) {
-            uint64_t v = 0;
-            for (int r = 0; r < 16; r++) v |= (uint64_t)((h[r] >> (4 * g)) & 15) << (4 * r);
-            qh[g] = v;
+        /* a 16 x 8 nibble transpose: nibble r of the 64-bit word g is
+         * nibble g of h[r]; byte k of word g holds rows 2k and 2k + 1, so
+         * the rows are paired first and the bytes moved after */
+        uint8_t qh[8][8];
+        for (int k = 0; k < 8; k++) {
+            const uint32_t a = h[2 * k], c = h[2 * k + 1];
+            const uint32_t even = (a & 0x0f0f0f0fu) | ((c & 0x0f0f0f0fu) << 4);
+            const uint32_t odd = ((a >> 4) & 0x0f0f0f0fu) | (c & 0xf0f0f0f0u);
+            for (int j = 0; j < 4; j++) {
+                qh[2 * j][k] = (uint8_t)(even >> (8 * j));
+                qh[2 * j + 1][k] = (uint8_t)(odd >> (8 * j));
+            }
         }
         memcpy(dst + 32 + 256, qh, sizeof qh);
     }
