@@ -1,9 +1,12 @@
 /* The thread pool (src/base/pool.c): every thread runs the task once, the
  * barrier holds all of them, and ingot_pool_take hands out 0, 1, 2, ...
  * exactly once each across the threads, starting again at 0 after each
- * barrier and at each task. */
+ * barrier and at each task; ingot_pool_claim hands out every unit exactly
+ * once per interval, each thread's own share in order, and a slow
+ * thread's units are taken by the others. */
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/pool.h"
 #include "test.h"
@@ -33,6 +36,59 @@ static void take_worker(void *arg, int ith, int nth) {
     }
 }
 
+/* ingot_pool_claim: rounds of several sizes; in odd rounds of 100 units
+ * or more thread 0 stalls, so the others must steal from its share. */
+enum { CROUNDS = 8 };
+static const long long claim_sizes[CROUNDS] = {1, 2, 3, 7, 100, 4999, 5000, 4096};
+
+typedef struct claim_task {
+    ingot_pool *pool;
+    atomic_int taken[CROUNDS][UNITS];
+    atomic_int stolen[CROUNDS]; /* units taken outside the taker's own share */
+    atomic_int out_of_order;    /* own units not in ascending order */
+    atomic_int too_many;        /* a total above the limit gave a unit */
+} claim_task;
+
+static void claim_worker(void *arg, int ith, int nth) {
+    claim_task *t = arg;
+    for (int r = 0; r < CROUNDS; r++) {
+        const long long total = claim_sizes[r];
+        long long lo, hi, last = -1;
+        ingot_split(total, ith, nth, &lo, &hi);
+        for (long long u = ingot_pool_claim(t->pool, ith, total); u >= 0; u = ingot_pool_claim(t->pool, ith, total)) {
+            atomic_fetch_add(&t->taken[r][u], 1);
+            if (u < lo || u >= hi) atomic_fetch_add(&t->stolen[r], 1);
+            else if (u <= last) atomic_fetch_add(&t->out_of_order, 1);
+            else last = u;
+            /* the slow thread: after its first unit it waits (up to ~5 s)
+             * until another thread has stolen from it */
+            if (r % 2 && ith == 0 && total >= 100 && u == lo)
+                for (long spins = 0; !atomic_load(&t->stolen[r]) && spins < 50000; spins++) usleep(100);
+        }
+        ingot_pool_barrier(t->pool);
+    }
+    if (ingot_pool_claim(t->pool, ith, INGOT_POOL_CLAIM_MAX + 1) >= 0) atomic_fetch_add(&t->too_many, 1);
+}
+
+static void check_claim(ingot_pool *pool, int n) {
+    static claim_task t;
+    for (int run = 0; run < 2; run++) {
+        memset(&t, 0, sizeof t);
+        t.pool = pool;
+        ingot_pool_run(pool, claim_worker, &t);
+        int bad = 0, steals = 0;
+        for (int r = 0; r < CROUNDS; r++) {
+            for (long long u = 0; u < claim_sizes[r]; u++) bad += atomic_load(&t.taken[r][u]) != 1;
+            for (long long u = claim_sizes[r]; u < UNITS; u++) bad += atomic_load(&t.taken[r][u]) != 0;
+            if (r % 2 && claim_sizes[r] >= 100) steals += atomic_load(&t.stolen[r]) > 0;
+        }
+        CHECK(bad == 0, "pool %d, task %d: %d units not claimed exactly once", n, run, bad);
+        CHECK(steals == 2, "pool %d: the slow thread's units were stolen in %d of 2 rounds", n, steals);
+        CHECK_INT_EQ(atomic_load(&t.out_of_order), 0);
+        CHECK_INT_EQ(atomic_load(&t.too_many), 0);
+    }
+}
+
 static void check_pool(int n) {
     ingot_pool *pool = ingot_pool_new(n);
     CHECK(pool != NULL, "pool of %d", n);
@@ -53,6 +109,7 @@ static void check_pool(int n) {
             for (int u = 0; u < UNITS; u++) bad += atomic_load(&t.taken[r][u]) != 1;
         CHECK(bad == 0, "pool %d, task %d: %d units not handed out exactly once", n, run, bad);
     }
+    check_claim(pool, n);
     ingot_pool_free(pool);
 }
 

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -35,6 +36,13 @@ struct ingot_pool {
     /* ingot_pool_take's counter: reset by the barrier's last arriver and
      * at task start, when no thread can be using it. */
     atomic_llong work;
+    /* ingot_pool_claim: the interval between barriers (bumped by the
+     * barrier's last arriver and at task start) and one slot per thread,
+     * epoch << 32 | next << 16 | end of the units left in its share. */
+    atomic_uint epoch;
+    struct claim_slot {
+        _Alignas(64) atomic_ullong v;
+    } *slots;
 };
 
 typedef struct {
@@ -85,9 +93,21 @@ ingot_pool *ingot_pool_new(int n_threads) {
     atomic_init(&pool->quit, false);
     atomic_init(&pool->bar_count, 0);
     atomic_init(&pool->bar_sense, 0);
+    atomic_init(&pool->epoch, 0);
+    pool->slots = aligned_alloc(64, sizeof *pool->slots * (size_t)n_threads);
+    if (!pool->slots) {
+        free(pool);
+        return NULL;
+    }
+    /* tagged with an epoch no interval has yet */
+    for (int i = 0; i < n_threads; i++) atomic_init(&pool->slots[i].v, (unsigned long long)UINT32_MAX << 32);
     if (n_threads > 1) {
         pool->threads = calloc((size_t)n_threads - 1, sizeof(pthread_t));
-        if (!pool->threads) { free(pool); return NULL; }
+        if (!pool->threads) {
+            free(pool->slots);
+            free(pool);
+            return NULL;
+        }
         for (int i = 1; i < n_threads; i++) {
             worker_arg *wa = malloc(sizeof *wa);
             if (wa) { wa->pool = pool; wa->ith = i; }
@@ -113,6 +133,7 @@ void ingot_pool_free(ingot_pool *pool) {
     pthread_cond_destroy(&pool->cv_work);
     pthread_cond_destroy(&pool->cv_done);
     free(pool->threads);
+    free(pool->slots);
     free(pool);
 }
 
@@ -124,6 +145,7 @@ void ingot_pool_barrier(ingot_pool *pool) {
     if (atomic_fetch_add_explicit(&pool->bar_count, 1, memory_order_acq_rel) == pool->n - 1) {
         atomic_store_explicit(&pool->bar_count, 0, memory_order_relaxed);
         atomic_store_explicit(&pool->work, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&pool->epoch, 1, memory_order_relaxed);
         atomic_store_explicit(&pool->bar_sense, !sense, memory_order_release);
         return;
     }
@@ -140,6 +162,43 @@ long long ingot_pool_take(ingot_pool *pool) {
     return atomic_fetch_add_explicit(&pool->work, 1, memory_order_relaxed);
 }
 
+static unsigned long long slot_word(unsigned epoch, long long next, long long end) {
+    return (unsigned long long)epoch << 32 | (unsigned long long)next << 16 | (unsigned long long)end;
+}
+
+long long ingot_pool_claim(ingot_pool *pool, int ith, long long total) {
+    const int n = pool->n;
+    if (total <= 0 || total > INGOT_POOL_CLAIM_MAX) return -1;
+    /* the last barrier (or the task start) published it */
+    const unsigned e = atomic_load_explicit(&pool->epoch, memory_order_relaxed);
+    for (int k = 0; k < n; k++) {
+        const int v = (ith + k) % n; /* its own share first, then the others' */
+        atomic_ullong *s = &pool->slots[v].v;
+        unsigned long long cur = atomic_load_explicit(&s[0], memory_order_relaxed);
+        for (;;) {
+            if ((unsigned)(cur >> 32) != e) {
+                /* first use in this interval, by the owner or a thief:
+                 * both compute the same share */
+                long long lo, hi;
+                ingot_split(total, v, n, &lo, &hi);
+                const unsigned long long fresh = slot_word(e, lo, hi);
+                if (!atomic_compare_exchange_weak_explicit(s, &cur, fresh, memory_order_relaxed,
+                                                           memory_order_relaxed))
+                    continue;
+                cur = fresh;
+            }
+            const long long next = (long long)(cur >> 16 & 0xffff), end = (long long)(cur & 0xffff);
+            if (next >= end) break;
+            /* the owner takes from the front (in order, so its reads
+             * stream), a thief from the back */
+            const unsigned long long want = k ? slot_word(e, next, end - 1) : slot_word(e, next + 1, end);
+            if (atomic_compare_exchange_weak_explicit(s, &cur, want, memory_order_relaxed, memory_order_relaxed))
+                return k ? end - 1 : next;
+        }
+    }
+    return -1;
+}
+
 void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg) {
     if (!pool || pool->n == 1) {
         fn(arg, 0, 1);
@@ -148,6 +207,7 @@ void ingot_pool_run(ingot_pool *pool, ingot_task_fn fn, void *arg) {
     pool->fn = fn;
     pool->arg = arg;
     atomic_store(&pool->work, 0);
+    atomic_fetch_add_explicit(&pool->epoch, 1, memory_order_relaxed);
     atomic_store(&pool->pending, pool->n - 1);
     pthread_mutex_lock(&pool->mu);
     atomic_fetch_add_explicit(&pool->gen, 1, memory_order_release);
