@@ -47,6 +47,7 @@ typedef struct claim_task {
     atomic_int stolen[CROUNDS]; /* units taken outside the taker's own share */
     atomic_int out_of_order;    /* own units not in ascending order */
     atomic_int too_many;        /* a total above the limit gave a unit */
+    atomic_int bad_run;         /* a claim outside [0, total) or empty */
 } claim_task;
 
 static void claim_worker(void *arg, int ith, int nth) {
@@ -55,19 +56,27 @@ static void claim_worker(void *arg, int ith, int nth) {
         const long long total = claim_sizes[r];
         long long lo, hi, last = -1;
         ingot_split(total, ith, nth, &lo, &hi);
-        for (long long u = ingot_pool_claim(t->pool, ith, total); u >= 0; u = ingot_pool_claim(t->pool, ith, total)) {
-            atomic_fetch_add(&t->taken[r][u], 1);
-            if (u < lo || u >= hi) atomic_fetch_add(&t->stolen[r], 1);
-            else if (u <= last) atomic_fetch_add(&t->out_of_order, 1);
-            else last = u;
-            /* the slow thread: after its first unit it waits (up to ~5 s)
+        long long c, u0;
+        while ((u0 = ingot_pool_claim(t->pool, ith, total, &c)) >= 0) {
+            if (c < 1 || u0 + c > total) {
+                atomic_fetch_add(&t->bad_run, 1);
+                break;
+            }
+            for (long long u = u0; u < u0 + c; u++) {
+                atomic_fetch_add(&t->taken[r][u], 1);
+                if (u < lo || u >= hi) atomic_fetch_add(&t->stolen[r], 1);
+                else if (u <= last) atomic_fetch_add(&t->out_of_order, 1);
+                else last = u;
+            }
+            /* the slow thread: after its first run it waits (up to ~5 s)
              * until another thread has stolen from it */
-            if (r % 2 && ith == 0 && total >= 100 && u == lo)
+            if (r % 2 && ith == 0 && total >= 100 && u0 == lo)
                 for (long spins = 0; !atomic_load(&t->stolen[r]) && spins < 50000; spins++) usleep(100);
         }
         ingot_pool_barrier(t->pool);
     }
-    if (ingot_pool_claim(t->pool, ith, INGOT_POOL_CLAIM_MAX + 1) >= 0) atomic_fetch_add(&t->too_many, 1);
+    long long c;
+    if (ingot_pool_claim(t->pool, ith, INGOT_POOL_CLAIM_MAX + 1, &c) >= 0 || c) atomic_fetch_add(&t->too_many, 1);
 }
 
 static void check_claim(ingot_pool *pool, int n) {
@@ -86,6 +95,7 @@ static void check_claim(ingot_pool *pool, int n) {
         CHECK(steals == 2, "pool %d: the slow thread's units were stolen in %d of 2 rounds", n, steals);
         CHECK_INT_EQ(atomic_load(&t.out_of_order), 0);
         CHECK_INT_EQ(atomic_load(&t.too_many), 0);
+        CHECK_INT_EQ(atomic_load(&t.bad_run), 0);
     }
 }
 

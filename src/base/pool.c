@@ -166,15 +166,16 @@ static unsigned long long slot_word(unsigned epoch, long long next, long long en
     return (unsigned long long)epoch << 32 | (unsigned long long)next << 16 | (unsigned long long)end;
 }
 
-long long ingot_pool_claim(ingot_pool *pool, int ith, long long total) {
+long long ingot_pool_claim(ingot_pool *pool, int ith, long long total, long long *count) {
     const int n = pool->n;
+    *count = 0;
     if (total <= 0 || total > INGOT_POOL_CLAIM_MAX) return -1;
     /* the last barrier (or the task start) published it */
     const unsigned e = atomic_load_explicit(&pool->epoch, memory_order_relaxed);
     for (int k = 0; k < n; k++) {
         const int v = (ith + k) % n; /* its own share first, then the others' */
         atomic_ullong *s = &pool->slots[v].v;
-        unsigned long long cur = atomic_load_explicit(&s[0], memory_order_relaxed);
+        unsigned long long cur = atomic_load_explicit(s, memory_order_relaxed);
         for (;;) {
             if ((unsigned)(cur >> 32) != e) {
                 /* first use in this interval, by the owner or a thief:
@@ -189,11 +190,16 @@ long long ingot_pool_claim(ingot_pool *pool, int ith, long long total) {
             }
             const long long next = (long long)(cur >> 16 & 0xffff), end = (long long)(cur & 0xffff);
             if (next >= end) break;
-            /* the owner takes from the front (in order, so its reads
-             * stream), a thief from the back */
-            const unsigned long long want = k ? slot_word(e, next, end - 1) : slot_word(e, next + 1, end);
-            if (atomic_compare_exchange_weak_explicit(s, &cur, want, memory_order_relaxed, memory_order_relaxed))
-                return k ? end - 1 : next;
+            /* a fraction of what is left (guided: few claims while the
+             * share is large, single units at its end); the owner from
+             * the front, in order, so that its reads stream; a thief
+             * from the back */
+            const long long take = (end - next + 2 * n - 1) / (2 * n);
+            const unsigned long long want = k ? slot_word(e, next, end - take) : slot_word(e, next + take, end);
+            if (atomic_compare_exchange_weak_explicit(s, &cur, want, memory_order_relaxed, memory_order_relaxed)) {
+                *count = take;
+                return k ? end - take : next;
+            }
         }
     }
     return -1;

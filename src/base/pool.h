@@ -33,16 +33,18 @@ long long ingot_pool_take(ingot_pool *pool);
 
 /* Work shared out with stealing: units [0, total) are split among the
  * threads as ingot_split does; each thread takes the units of its own
- * share in ascending order, then the last units of the others' shares
- * that they have not reached. Returns a unit, or -1 once every unit is
- * taken. Cheap while each thread works in its own share (an atomic on a
- * cache line no other thread touches), so it suits work of a few
- * microseconds per unit where one shared counter would not. One split per
- * interval between barriers (like ingot_pool_take; every thread of the
- * interval must pass the same total), only for pools of more than one
- * thread, total <= INGOT_POOL_CLAIM_MAX (else -1 at once). */
+ * share from the front, then takes units from the back of the others'
+ * shares. Returns the first unit of a run of *count units (a fraction of
+ * what is left of that share, down to one unit at its end), or -1 (and
+ * *count 0) once every unit is taken. Cheap while each thread works in
+ * its own share (an atomic on a cache line no other thread touches, a
+ * few times per share), so it suits products of a few hundred
+ * microseconds where one shared counter would not. One split per interval
+ * between barriers (like ingot_pool_take; every thread of the interval
+ * must pass the same total), only for pools of more than one thread,
+ * total <= INGOT_POOL_CLAIM_MAX (else -1 at once). */
 #define INGOT_POOL_CLAIM_MAX 65535
-long long ingot_pool_claim(ingot_pool *pool, int ith, long long total);
+long long ingot_pool_claim(ingot_pool *pool, int ith, long long total, long long *count);
 
 /* Splits [0, n) into nth near-equal ranges; range ith is [*lo, *hi). */
 static inline void ingot_split(long long n, int ith, int nth, long long *lo, long long *hi) {

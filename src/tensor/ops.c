@@ -179,8 +179,9 @@ void ingot_mm_run_pool(ingot_pool *pool, int ith, int nth, const ingot_mm_job *j
             mm_packed(k, &jobs[j], g0, ng - g0 < per ? ng - g0 : per, n);
         }
     } else if (steal) {
-        for (long long u = ingot_pool_claim(pool, ith, steal_total); u >= 0;
-             u = ingot_pool_claim(pool, ith, steal_total)) {
+        long long u = -1, left = 0;
+        for (;;) {
+            if (!left && (u = ingot_pool_claim(pool, ith, steal_total, &left)) < 0) break;
             int j = 0;
             long long first = 0;
             for (; j < n_jobs; j++) {
@@ -189,8 +190,13 @@ void ingot_mm_run_pool(ingot_pool *pool, int ith, int nth, const ingot_mm_job *j
                 if (u < first + units) break;
                 first += units;
             }
-            const int64_t ng = jobs[j].w->ne1 / MM_UNIT, g0 = (u - first) * steal_per[j];
-            mm_packed(k, &jobs[j], g0, ng - g0 < steal_per[j] ? ng - g0 : steal_per[j], n);
+            /* the claimed units of this job, as one run */
+            const int64_t ng = jobs[j].w->ne1 / MM_UNIT, units = (ng + steal_per[j] - 1) / steal_per[j];
+            const long long here = u + left < first + units ? left : first + units - u;
+            const int64_t g0 = (u - first) * steal_per[j], g1 = (u - first + here) * steal_per[j];
+            mm_packed(k, &jobs[j], g0, (g1 < ng ? g1 : ng) - g0, n);
+            u += here;
+            left -= here;
         }
     } else {
         int64_t base = 0;
