@@ -183,15 +183,15 @@ void ingot_mm_run_pool(ingot_pool *pool, int ith, int nth, const ingot_mm_job *j
         for (;;) {
             if (!left && (u = ingot_pool_claim(pool, ith, steal_total, &left)) < 0) break;
             int j = 0;
-            long long first = 0;
+            long long first = 0, units = 0;
             for (; j < n_jobs; j++) {
                 if (!jobs[j].w->packed) continue;
-                const int64_t ng = jobs[j].w->ne1 / MM_UNIT, units = (ng + steal_per[j] - 1) / steal_per[j];
+                units = (jobs[j].w->ne1 / MM_UNIT + steal_per[j] - 1) / steal_per[j];
                 if (u < first + units) break;
                 first += units;
             }
-            /* the claimed units of this job, as one run */
-            const int64_t ng = jobs[j].w->ne1 / MM_UNIT, units = (ng + steal_per[j] - 1) / steal_per[j];
+            /* the claimed units that fall in this job, as one run */
+            const int64_t ng = jobs[j].w->ne1 / MM_UNIT;
             const long long here = u + left < first + units ? left : first + units - u;
             const int64_t g0 = (u - first) * steal_per[j], g1 = (u - first + here) * steal_per[j];
             mm_packed(k, &jobs[j], g0, (g1 < ng ? g1 : ng) - g0, n);
