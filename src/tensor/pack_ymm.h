@@ -65,8 +65,8 @@
 #ifndef PK_PF_ROW
 #define PK_PF_ROW 8192
 #endif
-#ifndef PK_Q4_SPLIT
-#define PK_Q4_SPLIT 1
+#ifndef PK_SPLIT
+#define PK_SPLIT 1
 #endif
 
 /* Per activation row and block: -offset * sum(y) and the fp32 scale. */
@@ -178,75 +178,97 @@ PK_INLINE __m256i half_dot(ingot_type type, const __m256i u[8], const __m256i qs
 }
 
 #if !defined(PK_YMM_VNNI)
-/* avx2's Q4_0 tile, split by weights instead of rows: the low nibbles
- * (weights 0-15) of all sixteen rows of a block are eight registers, so
- * each broadcast of four activation bytes feeds two vpmaddubsw (rows 0-7
- * and 8-15) instead of one; the int16 sums of the first pass wait in
- * part[] (exact: the whole block's sixteen products per lane stay under
- * 30720, the bound above) while the second pass adds the high nibbles
- * (weights 16-31) and finishes the rows: 28 instructions per 256
- * multiply-adds against 33 for the row halves. Same integers, same float
- * steps in the same order. */
-PK_INLINE void q4_pass_lo(const __m256i L[8], const uint8_t *a, int cnt, __m256i (*part)[2]) {
+/* avx2's Q4_0 and Q5_0 tiles, split by weights instead of rows: the low
+ * planes (weights 0-15) of all sixteen rows of a block are eight
+ * registers, so each broadcast of four activation bytes feeds two
+ * vpmaddubsw (rows 0-7 and 8-15) instead of one. The first pass's sums
+ * wait in part[] while the second adds the high planes (weights 16-31)
+ * and finishes the rows. Q4_0 keeps them in int16 (the whole block's
+ * sixteen products per lane stay under 30720, the bound above); Q5_0's
+ * four pair sums per pass are its int16 limit, so each pass widens its
+ * own. Q4_0: ~28 instructions per 256 multiply-adds against 33 for the
+ * row halves. Same integers, same float steps in the same order. */
+/* Both halves' sums of one pass for one activation row (each broadcast
+ * read once, before any store: a store could alias the activations). */
+PK_INLINE void split_sums(ingot_type type, const __m256i P[8], const uint8_t *a, const __m256i *init, __m256i p[2]) {
+    __m256i y = bcast4(a);
+    p[0] = _mm256_maddubs_epi16(P[0], y);
+    p[1] = _mm256_maddubs_epi16(P[1], y);
+    if (init) /* Q4_0's second pass: the chain starts from the first's sums */
+        for (int h = 0; h < 2; h++) p[h] = _mm256_add_epi16(init[h], p[h]);
+    for (int c = 1; c < 4; c++) {
+        y = bcast4(a + 4 * c);
+        p[0] = _mm256_add_epi16(p[0], _mm256_maddubs_epi16(P[2 * c], y));
+        p[1] = _mm256_add_epi16(p[1], _mm256_maddubs_epi16(P[2 * c + 1], y));
+    }
+    if (type != INGOT_TYPE_Q4_0)
+        for (int h = 0; h < 2; h++) p[h] = _mm256_madd_epi16(p[h], _mm256_set1_epi16(1));
+}
+
+PK_INLINE void split_pass_lo(ingot_type type, const __m256i L[8], const uint8_t *a, int cnt, __m256i (*part)[2]) {
     for (int k = 0; k < cnt; k++, a += 32) {
-        __m256i y = bcast4(a);
-        __m256i p0 = _mm256_maddubs_epi16(L[0], y), p1 = _mm256_maddubs_epi16(L[1], y);
-        for (int c = 1; c < 4; c++) {
-            y = bcast4(a + 4 * c);
-            p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(L[2 * c], y));
-            p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(L[2 * c + 1], y));
-        }
-        _mm256_store_si256(&part[k][0], p0);
-        _mm256_store_si256(&part[k][1], p1);
+        __m256i p[2];
+        split_sums(type, L, a, NULL, p);
+        _mm256_store_si256(&part[k][0], p[0]);
+        _mm256_store_si256(&part[k][1], p[1]);
     }
 }
 
-PK_INLINE void q4_pass_hi(const __m256i H[8], const float *dx, const uint8_t *a, const int32_t *ys,
-                          const float *dy, int cnt, const __m256i (*part)[2], float (*acc)[16]) {
+PK_INLINE void split_pass_hi(ingot_type type, const __m256i H[8], const float *dx, const uint8_t *a,
+                             const int32_t *ys, const float *dy, int cnt, const __m256i (*part)[2],
+                             float (*acc)[16]) {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int k = 0; k < cnt; k++, a += 32) {
-        __m256i y = bcast4(a + 16);
-        __m256i p0 = _mm256_add_epi16(part[k][0], _mm256_maddubs_epi16(H[0], y));
-        __m256i p1 = _mm256_add_epi16(part[k][1], _mm256_maddubs_epi16(H[1], y));
-        for (int c = 1; c < 4; c++) {
-            y = bcast4(a + 16 + 4 * c);
-            p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(H[2 * c], y));
-            p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(H[2 * c + 1], y));
-        }
+        __m256i p[2];
+        split_sums(type, H, a + 16, type == INGOT_TYPE_Q4_0 ? part[k] : NULL, p);
         const __m256i yv = _mm256_set1_epi32(ys[k]);
-        const __m256i s0 = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), yv);
-        const __m256i s1 = _mm256_add_epi32(_mm256_madd_epi16(p1, ones), yv);
         const __m256 dyv = _mm256_set1_ps(dy[k]);
-        _mm256_store_ps(&acc[k][0], _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(dx), dyv), _mm256_cvtepi32_ps(s0),
-                                                    _mm256_load_ps(&acc[k][0])));
-        _mm256_store_ps(&acc[k][8], _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(dx + 8), dyv),
-                                                    _mm256_cvtepi32_ps(s1), _mm256_load_ps(&acc[k][8])));
+        for (int h = 0; h < 2; h++) {
+            __m256i si = type == INGOT_TYPE_Q4_0 ? _mm256_madd_epi16(p[h], ones)
+                                                 : _mm256_add_epi32(p[h], part[k][h]);
+            si = _mm256_add_epi32(si, yv);
+            _mm256_store_ps(&acc[k][8 * h], _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(dx + 8 * h), dyv),
+                                                            _mm256_cvtepi32_ps(si), _mm256_load_ps(&acc[k][8 * h])));
+        }
     }
 }
 
-/* One Q4_0 block (16 rows) against the nt rows of a tile of an
+/* Plane hi (0: weights 4c..4c+3, 1: 16+4c..) of chunk c, rows 8h.., of a
+ * packed Q4_0 or Q5_0 block, as stored (Q5_0 with its 5th bits). */
+PK_INLINE __m256i split_plane(ingot_type type, const uint8_t *blk, int c, int h, int hi) {
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 32 + 64 * c + 32 * h));
+    __m256i u = _mm256_and_si256(hi ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(15));
+    if (type == INGOT_TYPE_Q5_0) u = _mm256_or_si256(u, bits16(blk + 32 + 256 + 4 * h + 8 * (c + 4 * hi)));
+    return u;
+}
+
+/* One block (16 rows) against the nt rows of a tile of an
  * ingot_packed_act layout (sub-tiles of 8, 4, 2, 1 rows). */
-PK_INLINE void q4_block_split(const uint8_t *blk, const ingot_packed_act *pa, size_t e0, int64_t nb, int64_t b,
-                              int nt, float (*acc)[16]) {
-    const __m256i m4 = _mm256_set1_epi8(15);
-    __m256i r[8], part[PK_TT][2];
+PK_INLINE void block_split(ingot_type type, const uint8_t *blk, const ingot_packed_act *pa, size_t e0, int64_t nb,
+                           int64_t b, int nt, float (*acc)[16]) {
+    __m256i part[PK_TT][2];
     float dx[16] __attribute__((aligned(32)));
     _mm256_store_ps(dx, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk)));
     _mm256_store_ps(dx + 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16))));
-    const int32_t *ysa = ingot_packed_act_ys(pa, INGOT_TYPE_Q4_0);
-    for (int i = 0; i < 8; i++) /* r[2c + h]: chunk c, rows 8h.. */
-        r[i] = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * i)), m4);
-    for (int ts = 0, cnt; ts < nt; ts += cnt) {
-        cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
-        const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
-        q4_pass_lo(r, pa->q + 32 * e, cnt, part + ts);
+    const int32_t *ysa = ingot_packed_act_ys(pa, type);
+    /* the two passes written out: a loop over them would keep the planes
+     * in memory */
+    {
+        __m256i L[8]; /* L[2c + h]: chunk c, rows 8h.. */
+        for (int i = 0; i < 8; i++) L[i] = split_plane(type, blk, i / 2, i % 2, 0);
+        for (int ts = 0, cnt; ts < nt; ts += cnt) {
+            cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
+            const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
+            split_pass_lo(type, L, pa->q + 32 * e, cnt, part + ts);
+        }
     }
-    for (int i = 0; i < 8; i++)
-        r[i] = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * i)), 4), m4);
+    __m256i H[8];
+    for (int i = 0; i < 8; i++) H[i] = split_plane(type, blk, i / 2, i % 2, 1);
     for (int ts = 0, cnt; ts < nt; ts += cnt) {
         cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
         const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
-        q4_pass_hi(r, dx, pa->q + 32 * e, ysa + e, pa->d + e, cnt, (const __m256i(*)[2])(part + ts), acc + ts);
+        split_pass_hi(type, H, dx, pa->q + 32 * e, ysa + e, pa->d + e, cnt, (const __m256i(*)[2])(part + ts),
+                      acc + ts);
     }
 }
 #endif
@@ -396,9 +418,9 @@ PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_
                 const uint8_t *blk = (const uint8_t *)w + (size_t)g * gb + (size_t)b0 * bb;
                 for (int64_t b = b0; b < b1; b++, blk += bb) {
                     for (size_t l = 0; l < bb; l += 64) _mm_prefetch((const char *)blk + PK_PF + l, _MM_HINT_T0);
-#if !defined(PK_YMM_VNNI) && PK_Q4_SPLIT
-                    if (type == INGOT_TYPE_Q4_0 && pa) {
-                        q4_block_split(blk, pa, e0, nb, b, nt, acc);
+#if !defined(PK_YMM_VNNI) && PK_SPLIT
+                    if (type != INGOT_TYPE_Q8_0 && pa) {
+                        block_split(type, blk, pa, e0, nb, b, nt, acc);
                         continue;
                     }
 #endif
