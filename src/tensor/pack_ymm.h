@@ -65,6 +65,7 @@
 #ifndef PK_PF_ROW
 #define PK_PF_ROW 8192
 #endif
+/* -DPK_SPLIT=0: avx2's Q4_0/Q5_0 tiles by row halves (for measuring) */
 #ifndef PK_SPLIT
 #define PK_SPLIT 1
 #endif
@@ -177,6 +178,10 @@ PK_INLINE __m256i half_dot(ingot_type type, const __m256i u[8], const __m256i qs
 #endif
 }
 
+/* Rows of the next sub-tile of an ingot_packed_act layout (8, 4, 2, 1)
+ * when `left` rows of the tile remain (ingot_packed_act_place). */
+PK_INLINE int pk_subtile(int left) { return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1; }
+
 #if !defined(PK_YMM_VNNI)
 /* avx2's Q4_0 and Q5_0 tiles, split by weights instead of rows: the low
  * planes (weights 0-15) of all sixteen rows of a block are eight
@@ -188,6 +193,7 @@ PK_INLINE __m256i half_dot(ingot_type type, const __m256i u[8], const __m256i qs
  * four pair sums per pass are its int16 limit, so each pass widens its
  * own. Q4_0: ~28 instructions per 256 multiply-adds against 33 for the
  * row halves. Same integers, same float steps in the same order. */
+
 /* Both halves' sums of one pass for one activation row (each broadcast
  * read once, before any store: a store could alias the activations). */
 PK_INLINE void split_sums(ingot_type type, const __m256i P[8], const uint8_t *a, const __m256i *init, __m256i p[2]) {
@@ -233,15 +239,6 @@ PK_INLINE void split_pass_hi(ingot_type type, const __m256i H[8], const float *d
     }
 }
 
-/* Plane hi (0: weights 4c..4c+3, 1: 16+4c..) of chunk c, rows 8h.., of a
- * packed Q4_0 or Q5_0 block, as stored (Q5_0 with its 5th bits). */
-PK_INLINE __m256i split_plane(ingot_type type, const uint8_t *blk, int c, int h, int hi) {
-    const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 32 + 64 * c + 32 * h));
-    __m256i u = _mm256_and_si256(hi ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(15));
-    if (type == INGOT_TYPE_Q5_0) u = _mm256_or_si256(u, bits16(blk + 32 + 256 + 4 * h + 8 * (c + 4 * hi)));
-    return u;
-}
-
 /* One block (16 rows) against the nt rows of a tile of an
  * ingot_packed_act layout (sub-tiles of 8, 4, 2, 1 rows). */
 PK_INLINE void block_split(ingot_type type, const uint8_t *blk, const ingot_packed_act *pa, size_t e0, int64_t nb,
@@ -255,17 +252,23 @@ PK_INLINE void block_split(ingot_type type, const uint8_t *blk, const ingot_pack
      * in memory */
     {
         __m256i L[8]; /* L[2c + h]: chunk c, rows 8h.. */
-        for (int i = 0; i < 8; i++) L[i] = split_plane(type, blk, i / 2, i % 2, 0);
+        for (int i = 0; i < 8; i++) {
+            __m256i unused;
+            unpack_nibbles(type, blk, i % 2, i / 2, &L[i], &unused);
+        }
         for (int ts = 0, cnt; ts < nt; ts += cnt) {
-            cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
+            cnt = pk_subtile(nt - ts);
             const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
             split_pass_lo(type, L, pa->q + 32 * e, cnt, part + ts);
         }
     }
     __m256i H[8];
-    for (int i = 0; i < 8; i++) H[i] = split_plane(type, blk, i / 2, i % 2, 1);
+    for (int i = 0; i < 8; i++) {
+        __m256i unused;
+        unpack_nibbles(type, blk, i % 2, i / 2, &unused, &H[i]);
+    }
     for (int ts = 0, cnt; ts < nt; ts += cnt) {
-        cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
+        cnt = pk_subtile(nt - ts);
         const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
         split_pass_hi(type, H, dx, pa->q + 32 * e, ysa + e, pa->d + e, cnt, (const __m256i(*)[2])(part + ts),
                       acc + ts);
@@ -435,7 +438,7 @@ PK_INLINE void packed_gemm_any(ingot_type type, int64_t n, const void *w, int64_
                         }
                         /* sub-tiles of 8, 4, 2, 1 rows (ingot_packed_act_place) */
                         for (int ts = 0, cnt; ts < nt; ts += cnt) {
-                            cnt = nt - ts >= 8 ? 8 : nt - ts >= 4 ? 4 : nt - ts >= 2 ? 2 : 1;
+                            cnt = pk_subtile(nt - ts);
                             const size_t e = e0 + (size_t)ts * (size_t)nb + (size_t)b * (size_t)cnt;
                             rows_pass(type, u, qs, dx, h, pa->q + 32 * e, 32, ingot_packed_act_ys(pa, type) + e,
                                       pa->d + e, cnt, acc + ts);
